@@ -1,0 +1,35 @@
+# Two commands from a fresh clone: `make report` and `make test`.
+# Each creates .venv when missing and installs what it needs from pyproject.toml.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+
+.PHONY: report test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e ".[dev]"
+	@touch $@ $(VENV)/.installed
+
+report: $(VENV)/.installed
+	MPLBACKEND=Agg $(BIN)/impact run data/initiatives --out reports
+	@echo "Reports written: $(CURDIR)/reports/index.html"
+
+test: $(VENV)/.installed-dev
+	MPLBACKEND=Agg $(BIN)/python -m pytest
+
+bench: $(VENV)/.installed-dev
+	$(PIP) install --quiet -e ".[dev,bench]"
+	$(BIN)/python benchmarks/staggered.py
+
+clean:
+	rm -rf reports .pytest_cache build src/*.egg-info

@@ -1,0 +1,106 @@
+"""Plots shared by several result types.
+
+Each function takes a tidy frame (the output of ``to_frame()``) and an
+optional matplotlib ``Axes`` and returns the ``Axes``, so that a notebook can
+compose figures. matplotlib is imported inside the functions: importing
+impact does not start a plotting backend.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["coefficient_plot", "event_study_plot", "trends_plot"]
+
+
+def _axes(ax, figsize=(7, 4)):
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def coefficient_plot(frame: pd.DataFrame, ax=None, label: str = "term", color: str = "C0"):
+    """Horizontal point-and-interval plot, one row per term."""
+    ax = _axes(ax, figsize=(7, 0.5 + 0.4 * len(frame)))
+    y = np.arange(len(frame))
+    ax.errorbar(
+        frame["estimate"],
+        y,
+        xerr=[frame["estimate"] - frame["ci_low"], frame["ci_high"] - frame["estimate"]],
+        fmt="o",
+        color=color,
+        capsize=3,
+    )
+    ax.set_yticks(y, frame[label].astype(str))
+    ax.axvline(0, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("estimate")
+    return ax
+
+
+def event_study_plot(
+    frame: pd.DataFrame,
+    reference: int | None = -1,
+    ax=None,
+    color: str = "C0",
+    title: str | None = None,
+    xlabel: str = "periods relative to adoption",
+    ylabel: str = "effect",
+):
+    """Event-study plot with pointwise intervals, a uniform band when present, and the reference period marked.
+
+    ``frame`` needs ``event_time``, ``estimate``, ``ci_low``, ``ci_high`` and
+    optionally ``cband_low``/``cband_high``.
+    """
+    ax = _axes(ax)
+    frame = frame.sort_values("event_time")
+    e = frame["event_time"].to_numpy()
+    est = frame["estimate"].to_numpy(dtype=float)
+    if {"cband_low", "cband_high"} <= set(frame.columns) and frame["cband_low"].notna().any():
+        ax.fill_between(e, frame["cband_low"], frame["cband_high"], color=color, alpha=0.15, step=None,
+                        label="uniform band")
+    pre = e < 0
+    for mask, marker, name in ((pre, "s", "before adoption"), (~pre, "o", "after adoption")):
+        if mask.any():
+            lo = est[mask] - frame["ci_low"].to_numpy(dtype=float)[mask]
+            hi = frame["ci_high"].to_numpy(dtype=float)[mask] - est[mask]
+            ax.errorbar(e[mask], est[mask], yerr=[np.nan_to_num(lo), np.nan_to_num(hi)], fmt=marker,
+                        color=color if name.startswith("after") else "C7", capsize=3, label=name)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.axvline(-0.5, color="grey", lw=0.8, ls=":")
+    if reference is not None and (e == reference).any():
+        ax.scatter([reference], [0], marker="D", facecolor="white", edgecolor="black", zorder=5,
+                   label=f"reference ({reference})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(frameon=False, fontsize="small")
+    return ax
+
+
+def trends_plot(
+    data: pd.DataFrame,
+    outcome: str,
+    time: str,
+    group: str,
+    ax=None,
+    estimator: str = "mean",
+    labels: dict | None = None,
+    ylabel: str | None = None,
+):
+    """Mean outcome by period for each group (e.g. treated vs comparison), with seaborn."""
+    import seaborn as sns
+
+    ax = _axes(ax)
+    frame = data[[outcome, time, group]].copy()
+    if labels:
+        frame[group] = frame[group].map(lambda v: labels.get(v, v))
+    sns.lineplot(data=frame, x=time, y=outcome, hue=group, estimator=estimator, errorbar=("ci", 95),
+                 marker="o", ax=ax)
+    ax.set_ylabel(ylabel or outcome)
+    ax.legend(title=None, frameon=False)
+    return ax

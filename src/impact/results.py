@@ -1,0 +1,221 @@
+"""The one results protocol every estimator shares.
+
+A result is an immutable record of what was estimated. Its tidy frame, its
+text summary and its HTML representation are all derived from one
+:class:`Summary`, built once, so that the three never disagree.
+
+Every result carries the headline fields of the public contract
+(``estimate``, ``se``, ``ci_low``, ``ci_high``, ``pvalue``, ``n_obs``,
+``n_units``) and the assumptions the estimate rests on.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = [
+    "TERM_COLUMNS",
+    "Summary",
+    "EffectResult",
+    "EventStudyResult",
+    "normal_ci",
+    "normal_pvalue",
+    "tidy_terms",
+]
+
+#: Columns every ``to_frame()`` starts with, in this order. Estimators may add
+#: ``cohort``, ``period``, ``event_time``, ``type``, ``weight`` and the like after them.
+TERM_COLUMNS = ("term", "estimate", "se", "ci_low", "ci_high", "pvalue")
+
+
+def normal_ci(estimate, se, alpha: float = 0.05, crit: float | None = None):
+    """Two-sided confidence interval ``estimate -/+ crit * se``.
+
+    ``crit`` defaults to the standard normal quantile for ``alpha``; pass a
+    t quantile or a uniform-band critical value to override it.
+    """
+    if crit is None:
+        crit = stats.norm.ppf(1 - alpha / 2)
+    estimate = np.asarray(estimate, dtype=float)
+    se = np.asarray(se, dtype=float)
+    return estimate - crit * se, estimate + crit * se
+
+
+def normal_pvalue(estimate, se, df: float | None = None):
+    """Two-sided p-value of ``estimate / se`` against the normal (or Student t with ``df``)."""
+    estimate = np.asarray(estimate, dtype=float)
+    se = np.asarray(se, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.abs(estimate / se)
+    if df is None:
+        return 2 * stats.norm.sf(z)
+    return 2 * stats.t.sf(z, df)
+
+
+def tidy_terms(terms, estimate, se, alpha=0.05, crit=None, df=None, **extra) -> pd.DataFrame:
+    """Build a tidy frame with :data:`TERM_COLUMNS` plus ``extra`` columns.
+
+    With ``df`` the interval and p-value use the Student t distribution,
+    otherwise the normal (or ``crit`` for the interval when given).
+    """
+    estimate = np.atleast_1d(np.asarray(estimate, dtype=float))
+    se = np.atleast_1d(np.asarray(se, dtype=float))
+    if crit is None and df is not None:
+        crit = stats.t.ppf(1 - alpha / 2, df)
+    lo, hi = normal_ci(estimate, se, alpha, crit)
+    frame = pd.DataFrame(
+        {
+            "term": list(np.atleast_1d(terms)),
+            "estimate": estimate,
+            "se": se,
+            "ci_low": lo,
+            "ci_high": hi,
+            "pvalue": normal_pvalue(estimate, se, df),
+        }
+    )
+    for name, values in extra.items():
+        frame[name] = values
+    return frame
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a result says about itself, built once.
+
+    ``header`` holds label/value pairs (method, sample, assumptions);
+    ``table`` the tidy terms; ``notes`` free sentences (warnings, caveats).
+    """
+
+    title: str
+    header: tuple[tuple[str, str], ...]
+    table: pd.DataFrame
+    notes: tuple[str, ...] = ()
+
+    def as_text(self) -> str:
+        width = max([len(k) for k, _ in self.header] + [8])
+        lines = [self.title, "=" * len(self.title)]
+        lines += [f"{k:<{width}}  {v}" for k, v in self.header]
+        lines.append("")
+        with pd.option_context("display.width", 120, "display.max_columns", 20):
+            lines.append(self.table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+        if self.notes:
+            lines.append("")
+            lines += [f"Note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def as_html(self) -> str:
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+            for k, v in self.header
+        )
+        table = self.table.to_html(index=False, float_format=lambda x: f"{x:.4g}", border=0)
+        notes = "".join(f"<p><em>{html.escape(n)}</em></p>" for n in self.notes)
+        return (
+            f"<div class='impact-result'><h4>{html.escape(self.title)}</h4>"
+            f"<table>{rows}</table>{table}{notes}</div>"
+        )
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.4g}"
+    return str(value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EffectResult:
+    """Base result: one headline effect and a tidy table of every estimated term.
+
+    Subclasses add fields (an event-study frame, group-time influence
+    functions, weights) and override :meth:`plot`; they never mutate.
+    """
+
+    method: str
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    pvalue: float
+    n_obs: int
+    n_units: int | None = None
+    alpha: float = 0.05
+    terms: pd.DataFrame = field(repr=False)
+    assumptions: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy frame: one row per estimated quantity, columns start with :data:`TERM_COLUMNS`."""
+        return self.terms.copy()
+
+    @cached_property
+    def _summary(self) -> Summary:
+        level = f"{100 * (1 - self.alpha):g}%"
+        header = [
+            ("Method", self.method),
+            ("Estimate", _fmt(self.estimate)),
+            ("Std. error", _fmt(self.se)),
+            (f"{level} CI", f"[{_fmt(self.ci_low)}, {_fmt(self.ci_high)}]"),
+            ("p-value", _fmt(self.pvalue)),
+            ("Observations", _fmt(self.n_obs)),
+        ]
+        if self.n_units is not None:
+            header.append(("Units", _fmt(self.n_units)))
+        header += [(k, str(v)) for k, v in self.assumptions.items()]
+        return Summary(self.method, tuple(header), self.to_frame(), tuple(self.notes))
+
+    def summary(self) -> str:
+        """Plain-text summary: headline, sample, assumptions and the table of terms."""
+        return self._summary.as_text()
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        return self._summary.as_html()
+
+    def plot(self, ax=None, **kwargs):
+        """Coefficient plot of every term with its confidence interval; returns the Axes."""
+        from impact.plots import coefficient_plot
+
+        return coefficient_plot(self.to_frame(), ax=ax, **kwargs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventStudyResult(EffectResult):
+    """Effects by event time (periods since adoption), with the reference period marked.
+
+    ``terms`` has one row per event time with an integer ``event_time``
+    column; the reference period, normalised to zero, is kept as a row with
+    ``se`` NaN so that tables and plots show it. ``vcov`` is the covariance
+    matrix of the estimated (non-reference) event-time coefficients, indexed
+    by event time, which pre-trend tests and HonestDiD sensitivity use.
+    Optional ``cband_low``/``cband_high`` columns hold a simultaneous
+    (uniform) confidence band.
+
+    The headline fields give the average of the post-treatment effects
+    (event time >= 0), weighted as the estimator documents.
+    """
+
+    vcov: pd.DataFrame | None = field(default=None, repr=False)
+    reference: int | None = -1
+
+    def pre_trend_terms(self) -> pd.DataFrame:
+        """Rows for event times before adoption, the reference period excluded."""
+        frame = self.to_frame()
+        keep = (frame["event_time"] < 0) & frame["se"].notna()
+        return frame.loc[keep]
+
+    def plot(self, ax=None, **kwargs):
+        """Event-study plot: estimates with pointwise (and uniform, if any) bands, reference marked."""
+        from impact.plots import event_study_plot
+
+        return event_study_plot(self.to_frame(), reference=self.reference, ax=ax, **kwargs)
