@@ -191,7 +191,7 @@ def check_int(name: str, value, minimum: int | None = None) -> int:
 def never_treated_mask(cohort: pd.Series) -> np.ndarray:
     """True where ``cohort`` means never treated: 0, NaN or missing."""
     values = pd.to_numeric(cohort, errors="coerce") if not pd.api.types.is_datetime64_any_dtype(cohort) else cohort
-    missing = pd.isna(values).to_numpy()
+    missing = np.array(pd.isna(values), dtype=bool)
     if pd.api.types.is_numeric_dtype(values):
         missing |= values.fillna(0).to_numpy() == 0
     return missing

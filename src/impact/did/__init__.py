@@ -1,12 +1,16 @@
 """Difference-in-differences and synthetic-control estimators.
 
-Names are imported lazily, so that ``import impact.did`` stays fast and one
-estimator's optional machinery never slows another's import.
+Functions are bound eagerly where their module shares their name
+(``event_study``, ``imputation``), so that importing the submodule can never
+shadow the function; the rest resolve on first use.
 """
 
 from __future__ import annotations
 
 import importlib
+
+from impact.did.event_study import event_study
+from impact.did.twoway import two_by_two, twfe
 
 _WHERE = {
     "two_by_two": "twoway",
@@ -31,7 +35,9 @@ __all__ = sorted(_WHERE)
 def __getattr__(name: str):
     if name in _WHERE:
         module = importlib.import_module(f"impact.did.{_WHERE[name]}")
-        return getattr(module, name)
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'impact.did' has no attribute {name!r}")
 
 
