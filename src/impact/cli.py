@@ -1,0 +1,103 @@
+"""Command line: ``impact run | new | validate``. Parsing and printing only; the work is in impact.report."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from impact.errors import ImpactError
+
+__all__ = ["main"]
+
+
+def _run(args) -> int:
+    from impact.report.batch import run_batch
+
+    records = run_batch(args.paths, args.out, jobs=args.jobs, lang=args.lang, force=args.force,
+                        executor=args.executor, scheduler=args.scheduler, timeout=args.timeout, seed=args.seed,
+                        progress=not args.quiet)
+    width = max(len(str(r["id"])) for r in records)
+    print(f"{'initiative':<{width}}  status  reused  estimate  [95% CI]            NPV")
+    for r in records:
+        est = "" if r.get("estimate") is None else f"{r['estimate']:9.3f}  [{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
+        npv = "" if r.get("npv") is None else f"{r['npv']:,.0f}"
+        print(f"{r['id']:<{width}}  {r['status']:<6}  {'yes' if r.get('reused') else 'no':<6}  {est:<28}  {npv}")
+        if r["status"] != "ok":
+            print(f"{'':<{width}}  -> {r.get('step')}: {str(r.get('error')).splitlines()[0][:200]}")
+    index = Path(args.out).resolve() / "index.html"
+    print(f"Index: {index}")
+    failed = sum(r["status"] != "ok" for r in records)
+    if failed:
+        print(f"{failed} of {len(records)} initiatives failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _new(args) -> int:
+    from impact.report.export import TEMPLATES
+    from impact.report.initiative import _ID
+
+    if not _ID.match(args.id):
+        raise ImpactError(f"initiative id {args.id!r} must be lowercase letters, digits, '-' or '_'")
+    folder = Path(args.dir) / args.id
+    if folder.exists():
+        raise ImpactError(f"{folder} already exists; choose another id or remove it")
+    folder.mkdir(parents=True)
+    text = (TEMPLATES / "initiative.yaml").read_text(encoding="utf-8")
+    (folder / "initiative.yaml").write_text(text.replace("id: my-initiative", f"id: {args.id}", 1), encoding="utf-8")
+    shutil.copy(TEMPLATES / "data_template.csv", folder / "data.csv")
+    print(f"Created {folder}/initiative.yaml and data.csv: edit both, then `impact validate {folder}`")
+    return 0
+
+
+def _validate(args) -> int:
+    from impact.report.initiative import find_initiatives, load_initiative
+
+    bad = 0
+    for folder in find_initiatives(args.paths):
+        try:
+            load_initiative(folder, check_data=True)
+            print(f"ok      {folder}")
+        except ImpactError as exc:
+            bad += 1
+            print(f"invalid {exc}")
+    return 1 if bad else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="impact", description="Evaluate public-service initiatives: effect and value for money.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the report notebook for each initiative and write an index")
+    run.add_argument("paths", nargs="+", help="initiative folders, or folders of initiative folders")
+    run.add_argument("--out", default="reports", help="output folder (default: reports)")
+    run.add_argument("--jobs", "-j", type=int, default=1, help="initiatives run in parallel (default 1)")
+    run.add_argument("--lang", choices=["en", "fr"], default=None, help="report language (default: each initiative's)")
+    run.add_argument("--force", action="store_true", help="re-run even when a report is up to date")
+    run.add_argument("--executor", choices=["local", "dask"], default="local")
+    run.add_argument("--scheduler", default=None, help="Dask scheduler address, with --executor dask")
+    run.add_argument("--timeout", type=float, default=1800, help="seconds allowed per initiative (default 1800)")
+    run.add_argument("--seed", type=int, default=None, help="override every initiative's seed")
+    run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    run.set_defaults(func=_run)
+    new = sub.add_parser("new", help="scaffold an initiative from templates/initiative.yaml")
+    new.add_argument("id")
+    new.add_argument("--dir", default="data/initiatives", help="parent folder (default data/initiatives)")
+    new.set_defaults(func=_new)
+    val = sub.add_parser("validate", help="check initiative configuration and data without running")
+    val.add_argument("paths", nargs="+")
+    val.set_defaults(func=_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ImpactError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,55 @@
+"""Turn an executed report notebook into a self-contained HTML page (and optionally PDF).
+
+Uses nbconvert's HTMLExporter with the project's template
+(``templates/nbconvert/impact``): no code, no prompts, figures embedded as
+data URIs, cells tagged ``remove`` left out.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+
+__all__ = ["to_html", "to_pdf", "TEMPLATES"]
+
+#: Project templates: the repository's ``templates/`` folder.
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
+
+
+def _exporter():
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    exporter = HTMLExporter(
+        extra_template_basedirs=[str(TEMPLATES / "nbconvert")],
+        template_name="impact",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"remove"}, enabled=True), enabled=True)
+    return exporter
+
+
+def to_html(notebook: nbformat.NotebookNode, title: str, lang: str = "en") -> str:
+    """HTML text of an executed notebook, code and prompts removed."""
+    body, _ = _exporter().from_notebook_node(notebook, resources={"impact_title": title, "impact_lang": lang})
+    return body
+
+
+def to_pdf(html_path: Path, pdf_path: Path) -> bool:
+    """Print the HTML report to PDF with a headless Chromium when one is installed; False otherwise."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser is None:
+        return False
+    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run",
+           f"--print-to-pdf={pdf_path}", "--no-pdf-header-footer", html_path.resolve().as_uri()]
+    try:
+        subprocess.run(cmd, capture_output=True, timeout=120, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return pdf_path.is_file()

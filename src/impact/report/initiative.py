@@ -1,0 +1,262 @@
+"""Initiatives: the ``initiative.yaml`` schema, loading and validation.
+
+The schema is documented in ``templates/initiative.yaml``. Validation lists
+every problem with its location (``design.estimator``) instead of stopping at
+the first, so that ``impact validate`` tells a user everything to fix at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from impact.errors import ConfigError, ImpactError
+
+__all__ = ["Initiative", "load_initiative", "validate_initiative", "ESTIMATORS", "find_initiatives"]
+
+ESTIMATORS = (
+    "two_by_two",
+    "twfe",
+    "event_study",
+    "callaway_santanna",
+    "sun_abraham",
+    "imputation",
+    "synthetic_control",
+    "synthetic_did",
+)
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_TOP = {"id", "title", "description", "language", "owner", "data", "design", "cost_benefit", "report"}
+_DATA = {"file", "outcome", "outcome_label", "unit", "time", "cohort", "treatment", "covariates", "panel", "count",
+         "treated", "post"}
+_DESIGN = {"estimator", "options", "robustness", "event_window", "treated_unit", "start", "alpha", "better", "seed"}
+_CBA = {"currency", "monte_carlo", "rate", "schedule", "beta", "costs", "benefits", "effect_benefits", "base_year",
+        "mid_year", "optimism_bias", "mcpf", "public_costs", "residual_value", "residual_year", "prices", "deflator",
+        "price_base_year", "name"}
+
+
+@dataclass(frozen=True)
+class Initiative:
+    """One initiative: its folder and its parsed, validated configuration."""
+
+    folder: Path
+    config: dict[str, Any] = field(repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.config["id"]
+
+    @property
+    def title(self) -> str:
+        return self.config["title"]
+
+    @property
+    def data_path(self) -> Path:
+        return self.folder / self.config["data"]["file"]
+
+    @property
+    def data_spec(self) -> dict[str, Any]:
+        return self.config["data"]
+
+    @property
+    def design(self) -> dict[str, Any]:
+        return self.config.get("design", {})
+
+    @property
+    def cost_benefit(self) -> dict[str, Any] | None:
+        return self.config.get("cost_benefit")
+
+    @property
+    def language(self) -> str:
+        return self.config.get("language", "en")
+
+    @property
+    def min_cell_size(self) -> int:
+        return int((self.config.get("report") or {}).get("min_cell_size", 11))
+
+    def read_data(self):
+        """The initiative's data as a DataFrame (any format :func:`impact.data.read_table` reads)."""
+        from impact.data import read_table
+
+        return read_table(self.data_path)
+
+    def data_sha256(self) -> str:
+        return hashlib.sha256(self.data_path.read_bytes()).hexdigest()
+
+    def config_sha256(self) -> str:
+        return hashlib.sha256((self.folder / "initiative.yaml").read_bytes()).hexdigest()
+
+
+def _unknown_keys(section: dict, allowed: set, where: str) -> list[str]:
+    problems = []
+    for key in section:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(sorted(allowed))}"
+            problems.append(f"{where}{key}: unknown key{hint}")
+    return problems
+
+
+def _check_flows(flows: Any, where: str) -> list[str]:
+    if flows in (None, {}):
+        return []
+    if not isinstance(flows, dict):
+        return [f"{where}: must map a category to {{year: amount}} (got {type(flows).__name__})"]
+    problems = []
+    for cat, by_year in flows.items():
+        if not isinstance(by_year, dict) or not by_year:
+            problems.append(f"{where}.{cat}: must map years to amounts, e.g. {{0: 100000}}")
+            continue
+        for year, amount in by_year.items():
+            if not isinstance(year, int) or year < 0:
+                problems.append(f"{where}.{cat}: year {year!r} must be a whole number >= 0")
+            if isinstance(amount, bool) or not isinstance(amount, (int, float)):
+                problems.append(f"{where}.{cat}.{year}: amount {amount!r} must be a number")
+    return problems
+
+
+def validate_initiative(config: Any, folder: Path | None = None, check_data: bool = True) -> list[str]:
+    """Every problem in an initiative configuration, each prefixed with its location.
+
+    With ``check_data`` and a ``folder``, also reads the data file and checks
+    that the named columns exist and that the panel is usable.
+    """
+    if not isinstance(config, dict):
+        return ["initiative.yaml: must be a mapping of keys to values"]
+    problems = _unknown_keys(config, _TOP, "")
+    for key in ("id", "title", "data"):
+        if key not in config:
+            problems.append(f"{key}: required key is missing (see templates/initiative.yaml)")
+    if "id" in config and not (isinstance(config["id"], str) and _ID.match(config["id"])):
+        problems.append(f"id: {config['id']!r} must be lowercase letters, digits, '-' or '_' (at most 64)")
+    if config.get("language", "en") not in ("en", "fr"):
+        problems.append(f"language: {config['language']!r} is not supported; use 'en' or 'fr'")
+
+    data = config.get("data")
+    if data is not None and not isinstance(data, dict):
+        problems.append("data: must be a mapping (file, outcome, unit, time, ...)")
+        data = None
+    if isinstance(data, dict):
+        problems += _unknown_keys(data, _DATA, "data.")
+        for key in ("file", "outcome", "unit", "time"):
+            if not data.get(key):
+                problems.append(f"data.{key}: required key is missing")
+        if data.get("covariates") is not None and not isinstance(data["covariates"], list):
+            problems.append("data.covariates: must be a list of column names")
+
+    design = config.get("design") or {}
+    if not isinstance(design, dict):
+        problems.append("design: must be a mapping")
+        design = {}
+    problems += _unknown_keys(design, _DESIGN, "design.")
+    estimator = design.get("estimator", "twfe")
+    if estimator not in ESTIMATORS:
+        close = difflib.get_close_matches(str(estimator), ESTIMATORS, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(ESTIMATORS)}"
+        problems.append(f"design.estimator: unknown estimator {estimator!r}; {hint}")
+    for other in design.get("robustness") or []:
+        if other not in ESTIMATORS:
+            problems.append(f"design.robustness: unknown estimator {other!r}; use one of {', '.join(ESTIMATORS)}")
+    alpha = design.get("alpha", 0.05)
+    if not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
+        problems.append(f"design.alpha: must be strictly between 0 and 1 (got {alpha!r})")
+    if design.get("better", "lower") not in ("lower", "higher"):
+        problems.append(f"design.better: must be 'lower' or 'higher' (got {design['better']!r})")
+    if estimator == "synthetic_control" and (design.get("treated_unit") is None or design.get("start") is None):
+        problems.append("design.treated_unit / design.start: synthetic_control needs both")
+    if estimator in ("callaway_santanna", "event_study", "sun_abraham", "imputation") and isinstance(data, dict) and not data.get("cohort"):
+        problems.append(f"data.cohort: estimator {estimator!r} needs the first treated period of each unit")
+    if estimator in ("twfe", "synthetic_did") and isinstance(data, dict) and not (data.get("treatment") or data.get("cohort")):
+        problems.append(f"data.treatment: estimator {estimator!r} needs a 0/1 treatment column or a cohort column")
+    if estimator == "two_by_two" and isinstance(data, dict) and not ((data.get("treated") and data.get("post")) or data.get("cohort")):
+        problems.append("data.treated / data.post: two_by_two needs 0/1 treated and post columns, or a cohort column")
+
+    cba = config.get("cost_benefit")
+    if cba is not None:
+        if not isinstance(cba, dict):
+            problems.append("cost_benefit: must be a mapping")
+        else:
+            problems += _unknown_keys(cba, _CBA, "cost_benefit.")
+            if cba.get("rate") is None and cba.get("schedule") is None:
+                problems.append("cost_benefit.rate / cost_benefit.schedule: give a discount rate or a named schedule")
+            rate = cba.get("rate")
+            if rate is not None and (not isinstance(rate, (int, float)) or not 0 <= rate < 1):
+                problems.append(f"cost_benefit.rate: must be a number in [0, 1), e.g. 0.032 (got {rate!r})")
+            problems += _check_flows(cba.get("costs"), "cost_benefit.costs")
+            problems += _check_flows(cba.get("benefits"), "cost_benefit.benefits")
+            if not cba.get("costs"):
+                problems.append("cost_benefit.costs: at least one cost category is needed")
+            for cat, item in (cba.get("effect_benefits") or {}).items():
+                for key in ("population", "unit_value", "years"):
+                    if not isinstance(item, dict) or key not in item:
+                        problems.append(f"cost_benefit.effect_benefits.{cat}.{key}: required key is missing")
+
+    if check_data and folder is not None and isinstance(data, dict) and data.get("file") and not problems:
+        problems += _check_data(Initiative(folder=folder, config=config))
+    return problems
+
+
+def _check_data(initiative: Initiative) -> list[str]:
+    from impact.data import check_columns, validate_panel
+
+    spec = initiative.data_spec
+    try:
+        frame = initiative.read_data()
+        roles = {k: spec.get(k) for k in ("outcome", "unit", "time", "cohort", "treatment", "count", "treated", "post")}
+        check_columns(frame, covariates=spec.get("covariates") or [], **{k: v for k, v in roles.items() if v})
+        validate_panel(
+            frame,
+            spec["outcome"],
+            spec["unit"],
+            spec["time"],
+            cohort=spec.get("cohort"),
+            treatment=spec.get("treatment"),
+            covariates=spec.get("covariates"),
+            repeated_cross_section=not spec.get("panel", True),
+            require_untreated=(initiative.design.get("options") or {}).get("control") != "not_yet",
+        )
+    except ImpactError as exc:
+        return [f"data ({spec['file']}): {exc}"]
+    return []
+
+
+def load_initiative(path: str | Path, check_data: bool = False) -> Initiative:
+    """Load ``initiative.yaml`` from a folder (or the file itself) and validate it.
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem found, each with its location.
+    """
+    path = Path(path)
+    file = path / "initiative.yaml" if path.is_dir() else path
+    if not file.is_file():
+        raise ConfigError(f"no initiative.yaml in {str(path)!r}; create one with `impact new ID`")
+    try:
+        config = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{file}: not valid YAML ({exc})") from exc
+    problems = validate_initiative(config, file.parent, check_data=check_data)
+    if problems:
+        raise ConfigError(f"{file}:\n  - " + "\n  - ".join(problems))
+    return Initiative(folder=file.parent.resolve(), config=config)
+
+
+def find_initiatives(paths: list[str | Path]) -> list[Path]:
+    """Initiative folders under the given paths: a folder with initiative.yaml, or a folder of such folders."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if (p / "initiative.yaml").is_file():
+            found.append(p)
+        elif p.is_file() and p.name == "initiative.yaml":
+            found.append(p.parent)
+        elif p.is_dir():
+            found += sorted(q.parent for q in p.glob("*/initiative.yaml"))
+        else:
+            raise ConfigError(f"{str(p)!r} is neither an initiative folder nor a folder of initiatives")
+    return list(dict.fromkeys(found))

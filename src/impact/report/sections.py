@@ -1,0 +1,277 @@
+"""The sections of an evaluation report, as HTML fragments and figures.
+
+The notebook calls one function per section; every text that comes from an
+initiative (title, description, labels, category names) is HTML-escaped
+here, and every number comes from a library result.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from impact.report.i18n import fmt_interval, fmt_money, fmt_number, fmt_pct, labels
+from impact.report.suppress import masked_group_means
+
+__all__ = [
+    "header",
+    "design_table",
+    "trends_figure",
+    "estimates_table",
+    "pretrend",
+    "build_appraisal",
+    "appraisal_table",
+    "verdict",
+    "provenance_table",
+    "summary_record",
+    "write_json_atomic",
+]
+
+esc = html.escape
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+    return f"<table class='kv'>{body}</table>"
+
+
+def header(initiative, lang: str) -> str:
+    L = labels(lang)
+    desc = initiative.config.get("description") or ""
+    owner = initiative.config.get("owner")
+    parts = [f"<p class='kicker'>{esc(L['report'])}</p>", f"<h1>{esc(initiative.title)}</h1>"]
+    if desc:
+        parts.append(f"<h2>{esc(L['what_was_done'])}</h2><p>{esc(str(desc))}</p>")
+    if owner:
+        parts.append(f"<p class='owner'>{esc(str(owner))}</p>")
+    return "".join(parts)
+
+
+def _groups(initiative, frame: pd.DataFrame) -> pd.Series:
+    spec = initiative.data_spec
+    if "_treated_group" in frame:
+        return frame["_treated_group"]
+    if spec.get("treated"):
+        return frame[spec["treated"]]
+    design = initiative.design
+    if design.get("treated_unit") is not None:
+        return (frame[spec["unit"]].astype(str) == str(design["treated_unit"])).astype(int)
+    treat = spec.get("treatment")
+    return frame.groupby(spec["unit"])[treat].transform("max")
+
+
+def design_table(initiative, frame: pd.DataFrame, lang: str) -> str:
+    L = labels(lang)
+    spec = initiative.data_spec
+    unit, time = spec["unit"], spec["time"]
+    group = _groups(initiative, frame)
+    treated_units = frame.loc[group == 1, unit].nunique()
+    rows = [
+        (L["outcome"], str(spec.get("outcome_label") or spec["outcome"])),
+        (L["estimator"], initiative.design.get("estimator", "twfe")),
+        (L["units"], fmt_number(frame[unit].nunique(), lang, 0)),
+        (L["treated_units"], fmt_number(treated_units, lang, 0)),
+        (L["comparison_units"], fmt_number(frame[unit].nunique() - treated_units, lang, 0)),
+        (L["periods"], f"{frame[time].min()} – {frame[time].max()} ({frame[time].nunique()})"),
+        (L["observations"], fmt_number(len(frame), lang, 0)),
+    ]
+    if spec.get("cohort"):
+        starts = sorted(frame.loc[group == 1, spec["cohort"]].dropna().unique().tolist())
+        shown = ", ".join(str(s) for s in starts[:8]) + (" …" if len(starts) > 8 else "")
+        rows.append((L["adoption"], shown))
+    return f"<h2>{esc(L['design'])}</h2>" + _table(rows)
+
+
+def trends_figure(initiative, frame: pd.DataFrame, lang: str):
+    """Mean outcome by period for treated and comparison units, small cells masked.
+
+    Returns (figure, number of masked points).
+    """
+    import matplotlib.pyplot as plt
+
+    L = labels(lang)
+    spec = initiative.data_spec
+    data = frame.assign(_group=_groups(initiative, frame).map({1: L["treated"], 0: L["comparison"]}))
+    means, n_masked = masked_group_means(
+        data, spec["outcome"], ["_group", spec["time"]], initiative.min_cell_size,
+        unit=spec["unit"], count=spec.get("count"),
+    )
+    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    for name, sub in means.groupby("_group"):
+        ax.plot(sub[spec["time"]], sub[spec["outcome"]], marker="o", ms=3, label=name)
+    if spec.get("cohort"):
+        first = frame.loc[frame["_treated_group"] == 1, spec["cohort"]].min() if "_treated_group" in frame else None
+        if first is not None and not (isinstance(first, float) and math.isnan(first)):
+            ax.axvline(first - 0.5, color="grey", ls=":", lw=1)
+    elif initiative.design.get("start") is not None:
+        ax.axvline(initiative.design["start"], color="grey", ls=":", lw=1)
+    ax.set_xlabel(spec["time"])
+    ax.set_ylabel(spec.get("outcome_label") or spec["outcome"])
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig, n_masked
+
+
+def estimates_table(table: pd.DataFrame, lang: str, digits: int = 2) -> str:
+    """HTML table of the comparison of estimators (from ``report.estimate.comparison_table``)."""
+    L = labels(lang)
+    head = [L["estimator"], L["estimate"], L["std_error"], L["ci"], L["pvalue"], L["note"]]
+    rows = []
+    for r in table.itertuples():
+        rows.append(
+            "<tr>" + "".join(
+                f"<td>{esc(v)}</td>"
+                for v in (
+                    r.estimator,
+                    fmt_number(r.estimate, lang, digits),
+                    fmt_number(r.se, lang, digits),
+                    fmt_interval(r.ci_low, r.ci_high, lang, digits) if np.isfinite(r.ci_low) else "–",
+                    fmt_number(r.pvalue, lang, 3),
+                    r.note,
+                )
+            ) + "</tr>"
+        )
+    th = "".join(f"<th>{esc(h)}</th>" for h in head)
+    return f"<table class='estimates'><thead><tr>{th}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def pretrend(result, lang: str) -> tuple[str, float | None]:
+    """Pre-trend test sentence and its p-value (None when the result has no pre-period terms)."""
+    from impact.did import pretrend_test
+
+    L = labels(lang)
+    try:
+        test = pretrend_test(result)
+    except Exception as exc:  # a result without leads: say so rather than fail the report
+        return f"<p>{esc(str(exc))}</p>", None
+    p = float(test.pvalue)
+    key = "pretrend_fail" if p < 0.05 else "pretrend_ok"
+    return f"<p>{esc(L[key].format(p=fmt_number(p, lang, 3)))}</p>", p
+
+
+def build_appraisal(initiative, effect):
+    """The initiative's :class:`impact.cba.Appraisal`, with effect-based benefits from ``effect``."""
+    from impact.cba import Appraisal
+
+    spec = {k: v for k, v in initiative.cost_benefit.items() if k not in ("currency", "monte_carlo")}
+    return Appraisal.from_dict(spec, effect=effect)
+
+
+def appraisal_table(appraisal, mc, break_even, lang: str, currency: str = "EUR") -> str:
+    L = labels(lang)
+    rows = [
+        (L["pv_costs"], fmt_money(appraisal.pv_costs, lang, currency)),
+        (L["pv_benefits"], fmt_money(appraisal.pv_benefits, lang, currency)),
+        (L["npv"], fmt_money(appraisal.npv, lang, currency)),
+        (L["bcr"], fmt_number(appraisal.bcr, lang, 2)),
+        (L["irr"], fmt_pct(appraisal.irr, lang, 1) if appraisal.irr is not None else "–"),
+        (L["payback"], str(appraisal.payback_year) if appraisal.payback_year is not None else "–"),
+    ]
+    if mc is not None:
+        rows.append((L["prob_negative"], fmt_pct(mc.prob_npv_negative, lang, 1)))
+    if break_even is not None:
+        rows.append((L["break_even"], fmt_number(getattr(break_even, "effect", np.nan), lang, 2)))
+    return _table(rows)
+
+
+def verdict(initiative, result, lang: str, appraisal=None, mc=None, break_even=None, pretrend_p=None) -> str:
+    """A plain-language verdict that never overstates.
+
+    It says when the interval includes zero, when pre-trends fail, and when
+    the appraisal hinges on the monetised effect.
+    """
+    L = labels(lang)
+    spec, design = initiative.data_spec, initiative.design
+    lower_is_better = design.get("better", "lower") == "lower"
+    sentences = [
+        L["v_effect"].format(
+            outcome=spec.get("outcome_label") or spec["outcome"],
+            est=fmt_number(result.estimate, lang, 2),
+            lo=fmt_number(result.ci_low, lang, 2),
+            hi=fmt_number(result.ci_high, lang, 2),
+            method=result.method,
+        )
+    ]
+    includes_zero = result.ci_low <= 0 <= result.ci_high
+    if includes_zero:
+        sentences.append(L["v_zero"])
+    else:
+        good = (result.estimate < 0) == lower_is_better
+        sentences.append(L["v_good"] if good else L["v_bad"])
+    if pretrend_p is not None and pretrend_p < 0.05:
+        sentences.append(L["v_pretrend"])
+    if appraisal is not None:
+        key = "v_npv_pos" if appraisal.npv >= 0 else "v_npv_neg"
+        currency = initiative.cost_benefit.get("currency", "EUR")
+        sentences.append(L[key].format(npv=fmt_money(appraisal.npv, lang, currency), bcr=fmt_number(appraisal.bcr, lang, 2)))
+        if mc is not None:
+            sentences.append(L["v_risk"].format(p=fmt_pct(mc.prob_npv_negative, lang, 1)))
+        be = getattr(break_even, "effect", None)
+        if be is not None and np.isfinite(be):
+            edge = result.ci_high if lower_is_better else result.ci_low
+            sentences.append(L["v_breakeven"].format(be=fmt_number(abs(be), lang, 2), edge=fmt_number(edge, lang, 2)))
+    return "".join(f"<p>{esc(s)}</p>" for s in sentences)
+
+
+def provenance_table(prov: dict, lang: str) -> str:
+    L = labels(lang)
+    versions = ", ".join(f"{k} {v}" for k, v in prov["versions"].items() if v)
+    rows = [
+        (L["generated"], prov["generated"]),
+        (L["data_sha"], f"{prov['data_file']}: {prov['data_sha256']}"),
+        (L["config_sha"], prov["config_sha256"]),
+        (L["commit"], prov["commit"] or "–"),
+        (L["seed"], str(prov["seed"])),
+        (L["versions"], versions),
+        (L["parameters"], json.dumps(prov["parameters"], ensure_ascii=False, default=str)),
+    ]
+    return f"<h2>{esc(L['appendix'])}</h2>" + _table(rows)
+
+
+def _num(x):
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def summary_record(initiative, result, appraisal=None, mc=None, verdict_html: str = "", prov: dict | None = None,
+                   pretrend_p=None, lang: str = "en") -> dict:
+    """The ``summary.json`` record of one initiative (status is set by the runner)."""
+    record = {
+        "id": initiative.id,
+        "title": initiative.title,
+        "status": "ok",
+        "language": lang,
+        "estimator": initiative.design.get("estimator", "twfe"),
+        "method": result.method,
+        "outcome": initiative.data_spec["outcome"],
+        "estimate": _num(result.estimate),
+        "se": _num(result.se),
+        "ci_low": _num(result.ci_low),
+        "ci_high": _num(result.ci_high),
+        "pvalue": _num(result.pvalue),
+        "n_obs": int(result.n_obs),
+        "pretrend_pvalue": _num(pretrend_p),
+        "verdict": html.unescape(verdict_html.replace("</p><p>", " ").replace("<p>", "").replace("</p>", "")),
+        "provenance": prov or {},
+    }
+    if appraisal is not None:
+        record.update(npv=_num(appraisal.npv), bcr=_num(appraisal.bcr), pv_costs=_num(appraisal.pv_costs),
+                      pv_benefits=_num(appraisal.pv_benefits))
+        record["prob_npv_negative"] = _num(mc.prob_npv_negative) if mc is not None else None
+    return record
+
+
+def write_json_atomic(path: str | Path, record: dict) -> None:
+    """Write JSON to a temporary file beside ``path`` and rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    tmp.replace(path)
