@@ -1,0 +1,137 @@
+"""End-to-end: `impact run` on initiatives, with failures, hostile titles, interruptions and reuse.
+
+These run the real notebook through papermill and nbconvert, so they are the slowest tests
+(about a minute on two cores); they share one batch run through a module fixture.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from impact.cli import main as cli
+from impact.report.batch import run_batch
+
+ROOT = Path(__file__).resolve().parents[1]
+HOUSING = ROOT / "data" / "initiatives" / "housing-digital"
+HOSTILE = "<script>alert('x')</script> Logement & <b>numérique</b>"
+
+pytestmark = pytest.mark.slow
+
+
+def _copy(src: Path, dest: Path, **changes) -> Path:
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("make_data.py", "truth.json"))
+    config = yaml.safe_load((dest / "initiative.yaml").read_text())
+    for key, value in changes.items():
+        config[key] = value
+    (dest / "initiative.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
+    return dest
+
+
+@pytest.fixture(scope="module")
+def portfolio(tmp_path_factory):
+    root = tmp_path_factory.mktemp("portfolio")
+    _copy(HOUSING, root / "housing")
+    _copy(HOUSING, root / "hostile", id="hostile-title", title=HOSTILE, language="fr")
+    broken = _copy(HOUSING, root / "broken", id="broken")
+    (broken / "data.csv").write_text("city;month\nx;1\n")  # corrupt: columns missing
+    out = root / "reports"
+    code = cli(["run", str(root), "--out", str(out), "--jobs", "2", "--quiet"])
+    return root, out, code
+
+
+def _summary(out: Path, ident: str) -> dict:
+    return json.loads((out / ident / "summary.json").read_text())
+
+
+def test_batch_exits_nonzero_but_runs_the_others(portfolio):
+    _, out, code = portfolio
+    assert code == 1
+    assert _summary(out, "housing-digital")["status"] == "ok"
+    assert _summary(out, "hostile-title")["status"] == "ok"
+    broken = _summary(out, "broken")
+    assert broken["status"] == "failed" and "processing_days" in broken["error"]
+    page = (out / "broken" / "report.html").read_text()
+    assert "could not be produced" in page and "processing_days" in page
+
+
+def test_report_recovers_the_documented_true_effect(portfolio):
+    _, out, _ = portfolio
+    truth = json.loads((HOUSING / "truth.json").read_text())["att_post_average"]
+    s = _summary(out, "housing-digital")
+    assert s["ci_low"] <= truth <= s["ci_high"]
+    for key in ("npv", "bcr", "prob_npv_negative", "se", "estimator"):
+        assert s[key] is not None
+    prov = s["provenance"]
+    assert len(prov["data_sha256"]) == 64 and prov["versions"]["impact"] and prov["seed"] == 20230701
+
+
+def test_report_html_has_no_code_and_escapes_text(portfolio):
+    _, out, _ = portfolio
+    page = (out / "hostile-title" / "report.html").read_text()
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+    assert "import " not in page and "display(HTML" not in page
+    assert "data:image/png;base64" in page  # figures embedded
+    assert "Conclusion" in page and "Coûts et bénéfices" in page  # French report
+    index = (out / "index.html").read_text()
+    assert "<script>alert" not in index and "hostile-title/report.html" in index
+    assert (out / "results.csv").is_file() and (out / "results.xlsx").is_file()
+
+
+def test_rerun_reuses_up_to_date_reports_and_redoes_interrupted_ones(portfolio):
+    root, out, _ = portfolio
+    # An interrupted run: the notebook never finished, summary.json was never written.
+    (out / "hostile-title" / "summary.json").unlink()
+    (out / "hostile-title" / ".report.ipynb.tmp").write_text("{half a notebook")
+    records = {r["id"]: r for r in run_batch([root], out, jobs=2, progress=False)}
+    assert records["housing-digital"]["reused"] is True
+    assert records["hostile-title"]["status"] == "ok" and records["hostile-title"]["reused"] is False
+    assert records["broken"]["status"] == "failed"
+
+
+def test_changed_data_invalidates_the_cache(portfolio, tmp_path):
+    root, out, _ = portfolio
+    data = root / "housing" / "data.csv"
+    original = data.read_text()
+    try:
+        data.write_text(original.replace("city-01,1,", "city-01,1,", 1) + "\n")
+        record = run_batch([root / "housing"], out, progress=False)[0]
+        assert record["reused"] is False and record["status"] == "ok"
+    finally:
+        data.write_text(original)
+
+
+def test_timeout_stops_one_initiative(portfolio, tmp_path):
+    root, _, _ = portfolio
+    record = run_batch([root / "housing"], tmp_path / "out", timeout=0.5, progress=False)[0]
+    assert record["status"] == "failed" and record["step"] == "timeout"
+
+
+def test_dask_executor_on_a_local_cluster(portfolio):
+    distributed = pytest.importorskip("distributed")
+    root, out, _ = portfolio
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            records = run_batch([root / "housing", root / "broken"], out, executor="dask", scheduler=client, progress=False)
+    assert [r["status"] for r in records] == ["ok", "failed"]
+
+
+def test_validate_and_new_commands(tmp_path, capsys):
+    assert cli(["validate", str(HOUSING)]) == 0
+    assert cli(["new", "my-pilot", "--dir", str(tmp_path)]) == 0
+    assert (tmp_path / "my-pilot" / "initiative.yaml").read_text().startswith("# Schema")
+    assert cli(["new", "my-pilot", "--dir", str(tmp_path)]) == 2  # never overwrites
+    config = yaml.safe_load((HOUSING / "initiative.yaml").read_text())
+    config["design"]["estimator"] = "twfee"
+    config["data"]["outcome"] = None
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "initiative.yaml").write_text(yaml.safe_dump(config))
+    shutil.copy(HOUSING / "data.csv", bad / "data.csv")
+    assert cli(["validate", str(bad)]) == 1
+    text = capsys.readouterr().out
+    assert "design.estimator" in text and "data.outcome" in text
