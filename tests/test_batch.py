@@ -135,3 +135,13 @@ def test_validate_and_new_commands(tmp_path, capsys):
     assert cli(["validate", str(bad)]) == 1
     text = capsys.readouterr().out
     assert "design.estimator" in text and "data.outcome" in text
+
+
+def test_pdf_export_when_a_browser_is_installed(portfolio, tmp_path):
+    if not (shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")):
+        pytest.skip("no Chromium on this machine: PDF export is optional")
+    from impact.report.export import to_pdf
+
+    _, out, _ = portfolio
+    assert to_pdf(out / "housing-digital" / "report.html", tmp_path / "r.pdf")
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")

@@ -17,7 +17,7 @@ def _run(args) -> int:
 
     records = run_batch(args.paths, args.out, jobs=args.jobs, lang=args.lang, force=args.force,
                         executor=args.executor, scheduler=args.scheduler, timeout=args.timeout, seed=args.seed,
-                        progress=not args.quiet)
+                        pdf=args.pdf, progress=not args.quiet)
     width = max(len(str(r["id"])) for r in records)
     print(f"{'initiative':<{width}}  status  reused  estimate  [95% CI]            NPV")
     for r in records:
@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--scheduler", default=None, help="Dask scheduler address, with --executor dask")
     run.add_argument("--timeout", type=float, default=1800, help="seconds allowed per initiative (default 1800)")
     run.add_argument("--seed", type=int, default=None, help="override every initiative's seed")
+    run.add_argument("--pdf", action="store_true", help="also print each report to PDF (needs Chromium installed)")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)
     new = sub.add_parser("new", help="scaffold an initiative from templates/initiative.yaml")

@@ -36,13 +36,13 @@ def _ident(folder: Path) -> tuple[str, str]:
 
 
 def run_in_subprocess(folder: str, out: str, lang: str | None = None, force: bool = False, seed=None,
-                      timeout: float | None = None) -> dict:
+                      timeout: float | None = None, pdf: bool = False) -> dict:
     """Run one initiative in a fresh process; on timeout kill its whole process group and record the failure."""
     from impact.report.execute import _record_failure, failure_record
 
     folder_path = Path(folder)
-    cmd = [sys.executable, "-m", "impact.report.execute", str(folder_path), str(out), lang or "-", "1" if force else "0",
-           "-" if seed is None else str(seed)]
+    options = json.dumps({"lang": lang, "force": force, "seed": seed, "pdf": pdf})
+    cmd = [sys.executable, "-m", "impact.report.execute", str(folder_path), str(out), options]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                             env={**os.environ, "MPLBACKEND": "Agg"})
     ident, title = _ident(folder_path)
@@ -62,7 +62,8 @@ def run_in_subprocess(folder: str, out: str, lang: str | None = None, force: boo
 
 
 def run_batch(paths, out, *, jobs: int = 1, lang: str | None = None, force: bool = False, executor: str = "local",
-              scheduler: str | None = None, timeout: float | None = 1800, seed=None, progress: bool = True) -> list[dict]:
+              scheduler: str | None = None, timeout: float | None = 1800, seed=None, pdf: bool = False,
+              progress: bool = True) -> list[dict]:
     """Run every initiative under ``paths`` and write ``out/index.html``, ``results.csv`` and ``results.xlsx``.
 
     Returns the summary records in the order of the initiatives.
@@ -80,7 +81,7 @@ def run_batch(paths, out, *, jobs: int = 1, lang: str | None = None, force: bool
         raise ConfigError(f"no initiative.yaml found under {', '.join(map(str, paths))}")
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    args = [(str(f.resolve()), str(out), lang, force, seed, timeout) for f in folders]
+    args = [(str(f.resolve()), str(out), lang, force, seed, timeout, pdf) for f in folders]
     records: dict[int, dict] = {}
     bar = None
     if progress:

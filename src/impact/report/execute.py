@@ -160,13 +160,13 @@ def run_one(folder: str | Path, out_dir: str | Path, lang: str | None = None, fo
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point for a batch worker process: ``python -m impact.report.execute FOLDER OUT [LANG] [FORCE] [SEED]``."""
+    """Entry point for a batch worker process: ``python -m impact.report.execute FOLDER OUT [OPTIONS_JSON]``.
+
+    ``OPTIONS_JSON`` holds keyword arguments of :func:`run_one` (lang, force, seed, pdf).
+    """
     argv = sys.argv[1:] if argv is None else argv
-    folder, out = argv[0], argv[1]
-    lang = argv[2] if len(argv) > 2 and argv[2] != "-" else None
-    force = len(argv) > 3 and argv[3] == "1"
-    seed = int(argv[4]) if len(argv) > 4 and argv[4] != "-" else None
-    record = run_one(folder, out, lang=lang, force=force, seed=seed)
+    options = json.loads(argv[2]) if len(argv) > 2 else {}
+    record = run_one(argv[0], argv[1], **options)
     print(json.dumps({k: record.get(k) for k in ("id", "status", "reused")}))
     return 0
 

@@ -175,7 +175,7 @@ def appraisal_table(appraisal, mc, break_even, lang: str, currency: str = "EUR")
     if mc is not None:
         rows.append((L["prob_negative"], fmt_pct(mc.prob_npv_negative, lang, 1)))
     if break_even is not None:
-        rows.append((L["break_even"], fmt_number(getattr(break_even, "effect", np.nan), lang, 2)))
+        rows.append((L["break_even"], fmt_number(break_even.break_even, lang, 2)))
     return _table(rows)
 
 
@@ -211,10 +211,18 @@ def verdict(initiative, result, lang: str, appraisal=None, mc=None, break_even=N
         sentences.append(L[key].format(npv=fmt_money(appraisal.npv, lang, currency), bcr=fmt_number(appraisal.bcr, lang, 2)))
         if mc is not None:
             sentences.append(L["v_risk"].format(p=fmt_pct(mc.prob_npv_negative, lang, 1)))
-        be = getattr(break_even, "effect", None)
+        be = None if break_even is None else break_even.break_even
         if be is not None and np.isfinite(be):
             edge = result.ci_high if lower_is_better else result.ci_low
             sentences.append(L["v_breakeven"].format(be=fmt_number(abs(be), lang, 2), edge=fmt_number(edge, lang, 2)))
+        # One assumption carrying the verdict: the monetised effect is the only benefit.
+        effect_cats = list((initiative.cost_benefit or {}).get("effect_benefits") or {})
+        plain = (initiative.cost_benefit or {}).get("benefits") or {}
+        if len(effect_cats) == 1 and not plain and appraisal.npv > 0:
+            sv = appraisal.switching_values()
+            m = float(sv.loc[effect_cats[0], "multiplier"])
+            if np.isfinite(m) and 0 < m < 1:
+                sentences.append(L["v_depends"].format(pct=fmt_pct(1 - m, lang, 0)))
     return "".join(f"<p>{esc(s)}</p>" for s in sentences)
 
 
