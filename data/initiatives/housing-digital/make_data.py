@@ -50,7 +50,8 @@ def main(out: Path = Path(__file__).parent) -> None:
     for s in range(1, len(t)):  # AR(1) across months, vectorised over cities
         noise[:, s] = 0.5 * noise[:, s - 1] + shocks[:, s]
     event = t[None, :] - START
-    effect = np.where(event < 0, 0.0, np.vectorize(lambda e: RAMP.get(e, FULL))(np.maximum(event, 0)))
+    by_event = np.array([RAMP.get(e, FULL) for e in range(len(t))])
+    effect = np.where(event < 0, 0.0, by_event[np.maximum(event, 0)])
     effect = effect * treated[:, None]
     days = level[:, None] + trend[None, :] + season[None, :] + noise + effect
     applications = rng.poisson(size[:, None] * (1 + 0.2 * season[None, :] / 3))
@@ -67,6 +68,7 @@ def main(out: Path = Path(__file__).parent) -> None:
     frame.to_csv(out / "data.csv", index=False)
     post = effect[treated][:, START:]
     truth = {
+        "att": float(post.mean()),  # the average effect on the treated over the post months
         "att_post_average": float(post.mean()),
         "effect_by_event_time": {int(e): float(RAMP.get(e, FULL)) for e in range(len(t) - START)},
         "n_cities": N_CITIES,

@@ -49,8 +49,9 @@ def run_estimator(initiative: Initiative, data: pd.DataFrame, estimator: str | N
     if estimator == "two_by_two":
         treated = spec.get("treated") or "_treated_group"
         post = spec.get("post") or "_post"
-        return did.two_by_two(data, y, treated, post, cluster=unit if spec.get("panel", True) else None,
-                              covariates=covariates, unit=unit, alpha=alpha, **options)
+        # Units (cities, services) are the clusters, in panels and in repeated cross-sections alike.
+        options.setdefault("cluster", unit)
+        return did.two_by_two(data, y, treated, post, covariates=covariates, unit=unit, alpha=alpha, **options)
     if estimator == "twfe":
         return did.twfe(data, y, unit, time, spec.get("treatment") or "_treated_now", covariates=covariates,
                         alpha=alpha, **options)
@@ -63,10 +64,11 @@ def run_estimator(initiative: Initiative, data: pd.DataFrame, estimator: str | N
     if estimator in ("sun_abraham", "imputation"):
         return getattr(did, estimator)(data, y, unit, time, cohort, window=window, alpha=alpha, **options)
     if estimator == "synthetic_control":
-        return did.synthetic_control(data, y, unit, time, design["treated_unit"], design["start"], **options)
+        return did.synthetic_control(data, y, unit, time, design["treated_unit"], design["start"], alpha=alpha,
+                                     **options)
     if estimator == "synthetic_did":
         options.setdefault("seed", design.get("seed"))
-        return did.synthetic_did(data, y, unit, time, spec.get("treatment") or "_treated_now", **options)
+        return did.synthetic_did(data, y, unit, time, spec.get("treatment") or "_treated_now", alpha=alpha, **options)
     raise ImpactError(f"design.estimator: unknown estimator {estimator!r}")
 
 

@@ -21,6 +21,8 @@ LABELS: dict[str, dict[str, str]] = {
         "headline": "Estimated effect",
         "robustness": "Robustness: other estimators",
         "event_study": "Effect over time (event study)",
+        "synthetic": "The pilot site and its synthetic comparison",
+        "synthetic_text": "The synthetic comparison is a weighted mix of {n} comparison units ({top}). Its pre-pilot fit error (RMSPE) is {rmspe}. Placebo test: the pilot's post/pre fit ratio ranks {rank} of {total} ({p}).",
         "assumptions": "Do the assumptions hold?",
         "cost_benefit": "Costs and benefits",
         "monte_carlo": "Uncertainty in the appraisal",
@@ -87,6 +89,8 @@ LABELS: dict[str, dict[str, str]] = {
         "headline": "Effet estimé",
         "robustness": "Robustesse : autres estimateurs",
         "event_study": "Effet dans le temps (étude d'événement)",
+        "synthetic": "Le site pilote et son témoin synthétique",
+        "synthetic_text": "Le témoin synthétique est une combinaison pondérée de {n} unités ({top}). Son erreur d'ajustement avant le pilote (RMSPE) est de {rmspe}. Test placebo : le ratio après/avant du pilote est classé {rank} sur {total} ({p}).",
         "assumptions": "Les hypothèses tiennent-elles ?",
         "cost_benefit": "Coûts et bénéfices",
         "monte_carlo": "Incertitude de l'évaluation socio-économique",
@@ -177,14 +181,19 @@ def fmt_pct(x, lang: str = "en", digits: int = 0) -> str:
 
 
 def fmt_money(x, lang: str = "en", currency: str = "EUR") -> str:
+    """``−€1.80m`` / ``€759,073`` in English, ``−1,80 M €`` / ``759 073 €`` in French."""
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "–"
     symbol = {"EUR": "€", "GBP": "£", "USD": "$"}.get(currency, currency)
-    if abs(x) >= 1e6:
+    sign = "−" if x < 0 else ""
+    x = abs(x)
+    if x >= 1e6:
         body = fmt_number(x / 1e6, lang, 2) + ("\u00a0M" if lang == "fr" else "m")
     else:
         body = fmt_number(x, lang, 0)
-    return f"{body}\u00a0{symbol}" if lang == "fr" else f"{symbol}{body}" if symbol in "€£$" else f"{body} {symbol}"
+    if lang == "fr":
+        return f"{sign}{body}\u00a0{symbol}"
+    return f"{sign}{symbol}{body}" if symbol in "€£$" else f"{sign}{body} {symbol}"
 
 
 def fmt_interval(lo, hi, lang: str = "en", digits: int = 1) -> str:

@@ -45,7 +45,7 @@ def write_index(records: list[dict], out: Path, lang: str = "en") -> Path:
             f"<td>{esc(fmt_money(r.get('npv'), lang)) if r.get('npv') is not None else '–'}</td>"
             f"<td>{esc(fmt_number(r.get('bcr'), lang, 2)) if r.get('bcr') is not None else '–'}</td>"
             f"<td>{esc(fmt_pct(r.get('prob_npv_negative'), lang, 1)) if r.get('prob_npv_negative') is not None else '–'}</td>"
-            f"<td>{esc(str(r.get('verdict') or r.get('error') or ''))[:600]}</td>"
+            f"<td>{esc(str(r.get('verdict') or r.get('error') or ''))}</td>"
             "</tr>"
         )
     head = [L["initiative"], L["status"], L["estimate"], L["ci"], L["npv"], L["bcr"], L["prob_negative"], L["verdict"]]

@@ -109,7 +109,7 @@ def trends_figure(initiative, frame: pd.DataFrame, lang: str):
         if first is not None and not (isinstance(first, float) and math.isnan(first)):
             ax.axvline(first - 0.5, color="grey", ls=":", lw=1)
     elif initiative.design.get("start") is not None:
-        ax.axvline(initiative.design["start"], color="grey", ls=":", lw=1)
+        ax.axvline(initiative.design["start"] - 0.5, color="grey", ls=":", lw=1)
     ax.set_xlabel(spec["time"])
     ax.set_ylabel(spec.get("outcome_label") or spec["outcome"])
     ax.legend(frameon=False)
@@ -283,3 +283,15 @@ def write_json_atomic(path: str | Path, record: dict) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def synthetic_text(result, lang: str) -> str:
+    """Weights, pre-period fit and placebo rank of a synthetic-control result, in words."""
+    L = labels(lang)
+    weights = result.weights[result.weights["weight"] > 0.005]
+    top = ", ".join(f"{u} {fmt_pct(w, lang, 0)}" for u, w in weights.head(4).itertuples(index=False))
+    table = result.placebo_table
+    rank = int((table["ratio"] >= table["ratio"].iloc[0]).sum())
+    text = L["synthetic_text"].format(n=len(weights), top=top, rmspe=fmt_number(result.pre_rmspe, lang, 3),
+                                      rank=rank, total=len(table), p=f"p = {fmt_number(result.pvalue, lang, 3)}")
+    return f"<p>{esc(text)}</p>"
