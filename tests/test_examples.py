@@ -32,8 +32,7 @@ def _truth(example: str) -> dict:
 
 
 def _true_att(truth: dict) -> float:
-    # housing-digital (the lead's first example) names its estimand att_post_average.
-    return float(truth["att"] if "att" in truth else truth["att_post_average"])
+    return float(truth["att"])
 
 
 def _load_generator(example: str):
