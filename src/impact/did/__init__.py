@@ -1,7 +1,7 @@
 """Difference-in-differences and synthetic-control estimators.
 
 Functions are bound eagerly where their module shares their name
-(``event_study``, ``imputation``), so that importing the submodule can never
+(``event_study``, ``imputation``, ``sun_abraham``), so that importing the submodule can never
 shadow the function; the rest resolve on first use.
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 
 from impact.did.event_study import event_study
+from impact.did.imputation import imputation
+from impact.did.sun_abraham import sun_abraham
 from impact.did.twoway import two_by_two, twfe
 
 _WHERE = {
