@@ -295,3 +295,69 @@ def synthetic_text(result, lang: str) -> str:
     text = L["synthetic_text"].format(n=len(weights), top=top, rmspe=fmt_number(result.pre_rmspe, lang, 3),
                                       rank=rank, total=len(table), p=f"p = {fmt_number(result.pvalue, lang, 3)}")
     return f"<p>{esc(text)}</p>"
+
+
+def dynamic_result(results: dict, headline: str):
+    """The event study to show: the headline's own (its dynamic aggregation), else a robustness one.
+
+    Heterogeneity-robust event studies (Sun-Abraham, imputation) are
+    preferred to the TWFE event study, whose leads and lags are contaminated
+    under staggered adoption.
+    """
+    main = results[headline]
+    if hasattr(main, "pre_trend_terms"):
+        return main
+    if hasattr(main, "aggregate"):
+        return main.aggregate("dynamic")
+    for name in ("sun_abraham", "imputation", "event_study"):
+        if hasattr(results.get(name), "pre_trend_terms"):
+            return results[name]
+    return None
+
+
+def _for_sensitivity(results: dict, dynamic, max_post: int = 6):
+    """An event study normalised at -1 with at most ``max_post`` post periods, or None.
+
+    HonestDiD's relative-magnitude test enumerates vertices whose number grows
+    as C(2P, P) in the P post periods, so the target is the average effect over
+    the first ``max_post`` periods after adoption.
+    """
+    import dataclasses
+
+    candidates = [dynamic] + [results.get(n) for n in ("sun_abraham", "event_study")]
+    chosen = next((r for r in candidates if hasattr(r, "pre_trend_terms") and r.reference == -1 and r.vcov is not None), None)
+    if chosen is None:
+        return None
+    terms = chosen.to_frame()
+    keep = terms["event_time"] < max_post
+    kept = terms.loc[keep & terms["se"].notna(), "event_time"].to_numpy()
+    vcov = chosen.vcov.loc[kept, kept]
+    return dataclasses.replace(chosen, terms=terms.loc[keep].reset_index(drop=True), vcov=vcov)
+
+
+def sensitivity(results: dict, dynamic, lang: str, max_post: int = 6):
+    """HonestDiD sensitivity of the average effect over the first post-adoption periods.
+
+    Returns (HTML sentence, HonestResult or None). Relative magnitudes
+    (Rambachan & Roth 2023): departures from parallel trends after adoption
+    bounded by Mbar times the largest one before adoption.
+    """
+    from impact.did import honest_did
+    from impact.errors import ImpactError
+
+    L = labels(lang)
+    target = _for_sensitivity(results, dynamic, max_post)
+    if target is None:
+        return f"<p class='note'>{esc(L['honest_na'])}</p>", None
+    try:
+        honest = honest_did(target, "relative_magnitude", e="average", seed=0)
+    except ImpactError as exc:
+        return f"<p class='note'>{esc(L['honest_na'])} ({esc(str(exc))})</p>", None
+    n_post = int(((target.to_frame()["event_time"] >= 0) & target.to_frame()["se"].notna()).sum())
+    if honest.breakdown is None:
+        text = L["honest_none"]
+    elif not np.isfinite(honest.breakdown):
+        text = L["honest_inf"].format(k=n_post)
+    else:
+        text = L["honest_rm"].format(bd=fmt_number(honest.breakdown, lang, 2), k=n_post)
+    return f"<p>{esc(text)}</p>", honest
