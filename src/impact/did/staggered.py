@@ -1,0 +1,573 @@
+"""Callaway & Sant'Anna (2021): group-time average treatment effects under staggered adoption.
+
+A unit's *cohort* ``g`` is the first period it is treated. For every cohort
+and period the estimator compares the cohort's outcome change since a base
+period with that of a comparison group that is not (yet) treated, giving
+ATT(g, t). Each comparison is a 2x2 DiD (:mod:`impact.did.drdid`), so that
+units already treated never serve as controls and the bias of two-way fixed
+effects under heterogeneous effects (Goodman-Bacon 2021) does not arise.
+The influence function of every ATT(g, t) is kept on the result, from which
+:meth:`GroupTimeResult.aggregate` builds event studies and overall effects
+without re-estimating (:mod:`impact.did.aggregate`).
+
+The computations follow the R ``did`` package (version 2.x) step by step,
+so that its published output on ``mpdta`` is reproduced; the tests check it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Literal, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from impact.data import check_alpha, check_choice, check_int
+from impact.did import aggregate as _agg
+from impact.did.drdid import panel_2x2, rc_2x2
+from impact.did.cs_data import _constant_within, prepare
+from impact.did.inference import BOOT_WEIGHTS, cluster_sums, infer, influence_vcov, multiplier_draws
+from impact.errors import ConfigError, DataError, DroppedRowsWarning, EstimationError, EstimationWarning
+from impact.results import EffectResult, normal_ci, normal_pvalue
+
+__all__ = ["callaway_santanna", "GroupTimeResult"]
+
+Control = Literal["never", "not_yet"]
+Method = Literal["dr", "ipw", "reg"]
+BasePeriod = Literal["varying", "universal"]
+
+_METHOD_LABEL = {
+    "dr": "doubly robust (Sant'Anna & Zhao 2020)",
+    "ipw": "inverse probability weighting (normalised)",
+    "reg": "outcome regression",
+}
+# Tests switch this off to check that the matrix fast path and the general 2x2 path agree.
+_FAST_PATH = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupTimeResult(EffectResult):
+    """Group-time average treatment effects ATT(g, t) with their influence functions.
+
+    ``to_frame()`` has one row per (cohort, period) with ``term``,
+    ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``pvalue`` (pointwise),
+    ``cohort`` and ``period`` (original labels), ``event_time`` (periods since
+    adoption), ``base_period`` (the label of the period compared with),
+    ``post`` and, with the bootstrap, ``cband_low``/``cband_high`` (the
+    simultaneous band). The headline fields hold the ``simple`` aggregate.
+
+    ``inffunc`` is the n_ids x n_cells influence-function matrix (ids are
+    units in a panel, observations in repeated cross-sections);
+    ``cohort_code``/``period_code`` give each cell on the integer period scale
+    and ``unit_cohort``/``unit_weights``/``cluster_codes`` describe the ids.
+    With the bootstrap, ``boot_draws`` (n_boot x n_cells) and
+    ``boot_cohort_draws`` (n_boot x n_cohorts, for the estimated cohort
+    shares) hold the multiplier draws that every aggregation re-uses.
+    """
+
+    att: np.ndarray = field(repr=False)
+    cohort_code: np.ndarray = field(repr=False)
+    period_code: np.ndarray = field(repr=False)
+    inffunc: np.ndarray = field(repr=False)
+    unit_cohort: np.ndarray = field(repr=False)
+    unit_weights: np.ndarray = field(repr=False)
+    cluster_codes: np.ndarray | None = field(repr=False)
+    periods: np.ndarray = field(repr=False)
+    cohorts: np.ndarray = field(repr=False)
+    boot_draws: np.ndarray | None = field(default=None, repr=False)
+    boot_cohort_draws: np.ndarray | None = field(default=None, repr=False)
+    crit: float | None = None
+    n_ids: int
+    n_boot: int
+    seed: int
+    boot_weights: str
+    control: str
+    estimation_method: str
+    base_period: str
+    anticipation: int
+    pretest_stat: float | None = None
+    pretest_pvalue: float | None = None
+
+    @cached_property
+    def vcov(self) -> np.ndarray:
+        """Analytic (cluster-robust) covariance matrix of the ATT(g, t), ``S'S / n^2``."""
+        return influence_vcov(cluster_sums(self.inffunc, self.cluster_codes), self.n_ids)
+
+    def _cohort_share(self, cohorts: np.ndarray) -> np.ndarray:
+        """Estimated share ``mean(w * 1{G = g})`` of each cohort code in ``cohorts``."""
+        size = int(max(self.unit_cohort.max(), np.max(cohorts))) + 2
+        code = np.where(self.unit_cohort >= 0, self.unit_cohort, size - 1)
+        share = np.bincount(code, weights=self.unit_weights, minlength=size) / self.n_ids
+        return share[np.asarray(cohorts)]
+
+    def aggregate(self, kind: _agg.Aggregation = "simple", min_e: int | None = None,
+                  max_e: int | None = None, balance_e: int | None = None):
+        """Aggregate the ATT(g, t) from their influence functions (as R did's ``aggte``).
+
+        Parameters
+        ----------
+        kind : {"simple", "dynamic", "group", "calendar"}
+            ``simple``: cohort-size weighted average of post-treatment cells.
+            ``dynamic``: by event time ``e = t - g``; returns an
+            :class:`~impact.results.EventStudyResult` whose ``vcov`` feeds
+            pre-trend tests and HonestDiD. ``group``: by cohort.
+            ``calendar``: by calendar period.
+        min_e, max_e : int, optional
+            Event-time window (``max_e`` also limits ``simple`` and ``group``).
+        balance_e : int, optional
+            ``dynamic`` only: keep cohorts observed at least ``balance_e``
+            periods after adoption, so that every event time up to it
+            averages the same cohorts.
+
+        Returns
+        -------
+        AggregateResult or EventStudyResult
+            Standard errors are analytic or bootstrapped (with the same draws)
+            as the group-time estimates were; with the bootstrap, the
+            components also get a uniform band (``cband_low``/``cband_high``).
+
+        Notes
+        -----
+        Weights and standard errors follow R did's ``aggte`` exactly,
+        including the influence function of the estimated cohort shares.
+        Event times count observed periods, which is R did's ``t - g`` when
+        periods are consecutive integers (R subtracts the labels themselves).
+        """
+        return _agg.aggregate(self, kind, min_e=min_e, max_e=max_e, balance_e=balance_e)
+
+    def plot(self, kind: Literal["heatmap", "cohorts"] = "heatmap", ax=None, **kwargs):
+        """Group-time heatmap (cohorts x periods) or one event-study panel per cohort; returns the Axes."""
+        from impact.did.gt_plots import cohort_panels, group_time_heatmap
+
+        check_choice("kind", kind, ("heatmap", "cohorts"))
+        if kind == "heatmap":
+            return group_time_heatmap(self.to_frame(), ax=ax, **kwargs)
+        return cohort_panels(self.to_frame(), ax=ax, **kwargs)
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def _check_options(control, method, base_period, anticipation, n_boot, alpha, boot_weights, panel, covariates):
+    check_choice("control", control, ("never", "not_yet"))
+    check_choice("method", method, ("dr", "ipw", "reg"))
+    check_choice("base_period", base_period, ("varying", "universal"))
+    check_choice("boot_weights", boot_weights, BOOT_WEIGHTS)
+    if not isinstance(panel, (bool, np.bool_)):
+        raise ConfigError(f"panel must be True (panel data) or False (repeated cross-sections), got {panel!r}")
+    check_int("anticipation", anticipation, 0)
+    check_int("n_boot", n_boot, 0)
+    alpha = check_alpha(alpha)
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    return list(covariates or []), alpha
+
+
+# --------------------------------------------------------------------------- cells
+
+
+def _cells(glist, n_periods, anticipation, base_period):
+    """(cohort, period, base, post) codes of every group-time cell, in R did's order."""
+    cells = []
+    for g in glist:
+        pret = g - 1 - anticipation
+        first = 1 if base_period == "varying" else 0
+        for t in range(first, n_periods):
+            post = g <= t
+            base = pret if (post or base_period == "universal") else t - 1
+            cells.append((g, t, base, post))
+    return cells
+
+
+def _controls(unit_cohort, g, t, b, control, anticipation):
+    never = unit_cohort < 0
+    if control == "never":
+        return never
+    return never | ((unit_cohort > max(t, b) + anticipation) & (unit_cohort != g))
+
+
+def _panel_cells(cells, y, x, w, unit_cohort, control, anticipation, method):
+    """ATT and influence functions for a balanced panel: ``y`` is periods x units, ``x`` periods x units x p."""
+    n = y.shape[1]
+    att = np.empty(len(cells))
+    # Column-major: each cell's influence function is one contiguous column.
+    psi = np.zeros((n, len(cells)), order="F")
+    never = (unit_cohort < 0).astype(float)
+    treated = {g: (unit_cohort == g) for g in np.unique([c[0] for c in cells])}
+    if x is None:
+        # Weighted period means of each cohort and of the never-treated, from one matrix product:
+        # a cell's ATT is then a difference of differences of these means.
+        w_sums = {g: float(w @ d) for g, d in treated.items()}
+        cohort_means = {g: (y @ (w * d)) / w_sums[g] for g, d in treated.items()}
+        w_never = w * never
+        s_never = w_never.sum()
+        never_means = (y @ w_never) / s_never if s_never > 0 else None
+        scaled_treated = {g: w * d * (n / w_sums[g]) for g, d in treated.items()}
+        scaled_never = w_never * (n / s_never) if s_never > 0 else None
+        scratch = np.empty(n)
+    for j, (g, t, b, _) in enumerate(cells):
+        if t == b:
+            att[j] = 0.0  # universal base period: the reference cell, zero by construction
+            continue
+        d = treated[g]
+        if control == "never":
+            c = never  # callaway_santanna has checked that never-treated units exist
+        else:
+            c = _controls(unit_cohort, g, t, b, control, anticipation).astype(float)
+            if not c.any():
+                raise EstimationError(f"no comparison unit for cohort code {g} in period code {t}")
+        dy = y[t] - y[b]
+        if x is None:
+            # Without covariates every method is a difference of weighted means (exactly DRDID's result).
+            sd = w_sums[g]
+            if control == "never":
+                wc, sc = w_never, s_never
+                mu_c = never_means[t] - never_means[b]
+            else:
+                wc = w * c
+                sc = wc.sum()
+                mu_c = wc @ dy / sc
+            if method != "reg" and sd / (sd + sc) >= 0.995:
+                raise EstimationError(
+                    f"cohort code {g}, period code {t}: the propensity score of every comparison unit is above "
+                    "0.995 and all are trimmed; use method='reg'"
+                )
+            mu_t = cohort_means[g][t] - cohort_means[g][b]
+            att[j] = mu_t - mu_c
+            # Treated and comparison units are disjoint: psi = n w (dy - mu) / s on each.
+            col = psi[:, j]
+            np.subtract(dy, mu_t, out=col)
+            col *= scaled_treated[g]
+            np.subtract(dy, mu_c, out=scratch)
+            scratch *= scaled_never if control == "never" else wc * (n / sc)
+            col -= scratch
+        else:
+            keep = np.flatnonzero(d | (c > 0))
+            try:
+                est, inf = panel_2x2(dy[keep], d[keep].astype(float), x[min(t, b)][keep], w[keep], method)
+            except EstimationError as exc:
+                raise EstimationError(f"cohort code {g}, period code {t}: {exc}") from None
+            att[j] = est
+            psi[keep, j] = inf * n / len(keep)
+    return att, psi
+
+
+def _rc_cells(cells, y, tcode, ids, n_ids, x, w, row_cohort, control, anticipation, method):
+    """ATT and influence functions (summed by id) for repeated cross-sections or an unbalanced panel."""
+    att, cols, kept = [], [], []
+    for j, (g, t, b, _) in enumerate(cells):
+        if t == b:
+            att.append(0.0)
+            cols.append(np.zeros(n_ids))
+            kept.append(j)
+            continue
+        in_period = (tcode == t) | (tcode == b)
+        d = (row_cohort == g) & in_period
+        c = _controls(row_cohort, g, t, b, control, anticipation) & in_period
+        sel = np.flatnonzero(d | c)
+        post = tcode[sel] == t
+        dd = d[sel]
+        counts = [(dd & post).sum(), (dd & ~post).sum(), (~dd & post).sum(), (~dd & ~post).sum()]
+        if min(counts) == 0:
+            warnings.warn(
+                f"group-time cell (cohort code {g}, period code {t}) skipped: no treated or no comparison "
+                "observation in one of its two periods",
+                EstimationWarning,
+                stacklevel=3,
+            )
+            continue
+        try:
+            est, inf = rc_2x2(y[sel], post, dd.astype(float), x[sel], w[sel], method)
+        except EstimationError as exc:
+            raise EstimationError(f"cohort code {g}, period code {t}: {exc}") from None
+        att.append(est)
+        cols.append(np.bincount(ids[sel], weights=inf * n_ids / len(sel), minlength=n_ids))
+        kept.append(j)
+    return np.array(att), np.column_stack(cols), kept
+
+
+# --------------------------------------------------------------------------- estimator
+
+
+def callaway_santanna(
+    data: pd.DataFrame,
+    outcome: str,
+    unit: str,
+    time: str,
+    cohort: str,
+    covariates: Sequence[str] | None = None,
+    control: Control = "never",
+    method: Method = "dr",
+    base_period: BasePeriod = "varying",
+    anticipation: int = 0,
+    panel: bool = True,
+    n_boot: int = 999,
+    seed: int | None = None,
+    cluster: str | None = None,
+    alpha: float = 0.05,
+    weights: str | None = None,
+    *,
+    boot_weights: Literal["mammen", "rademacher"] = "mammen",
+) -> GroupTimeResult:
+    """Callaway & Sant'Anna (2021) group-time average treatment effects.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long form: one row per unit and period (``panel=True``) or per
+        observation and period (``panel=False``).
+    outcome, unit, time, cohort : str
+        Columns. ``cohort`` is the first treated period (on the scale of
+        ``time``); 0 or missing means never treated. Cohorts after the last
+        period count as never treated (as in R did). Units treated in the
+        first period (or within ``anticipation`` periods of it) are dropped
+        with a :class:`~impact.errors.DroppedRowsWarning`.
+    covariates : list of str, optional
+        Pre-treatment covariates (taken from the earlier of the two periods
+        compared in a panel).
+    control : {"never", "not_yet"}
+        Comparison group: never-treated units, or units not yet treated by
+        the later of the two periods (plus never-treated ones).
+    method : {"dr", "ipw", "reg"}
+        2x2 estimator: doubly robust (Sant'Anna & Zhao 2020, as R did's
+        ``drdid_panel``/``drdid_rc``), normalised inverse probability
+        weighting, or outcome regression.
+    base_period : {"varying", "universal"}
+        ``varying``: pre-treatment cells compare consecutive periods;
+        ``universal``: every cell compares with period ``g - 1 - anticipation``
+        (that cell is reported as zero).
+    anticipation : int
+        Periods before ``g`` in which units may already react.
+    panel : bool
+        False for repeated cross-sections. A panel in which some units miss
+        some periods is estimated as repeated cross-sections with
+        influence functions summed by unit (R did's ``allow_unbalanced_panel``).
+    n_boot : int
+        Multiplier-bootstrap draws; 0 gives analytic (influence-function)
+        standard errors and no uniform band.
+    seed : int, optional
+        Seed of the bootstrap draws (aggregations re-use the same draws).
+    cluster : str, optional
+        Column to cluster on, constant within unit; the unit is always a cluster. With
+        ``panel=False`` the rows are individuals and, without ``cluster``, the unit they
+        belong to (service, area) is the cluster.
+    alpha : float
+        1 - confidence level, for intervals and the uniform band.
+    weights : str, optional
+        Sampling-weight column, constant within unit in a panel.
+    boot_weights : {"mammen", "rademacher"}
+        Distribution of the bootstrap multipliers (R did uses Mammen's).
+
+    Returns
+    -------
+    GroupTimeResult
+
+    Raises
+    ------
+    DataError
+        Missing columns, non-numeric outcome or covariates, covariates with
+        missing values or no variation, cohorts varying within a unit, no
+        never-treated unit with ``control="never"``.
+    ConfigError
+        Unknown option, negative ``n_boot`` or ``anticipation``, ``alpha`` outside (0, 1).
+    EstimationError
+        A 2x2 comparison cannot be estimated (singular design, no comparison unit).
+
+    Notes
+    -----
+    The estimand is ATT(g, t) = E[Y_t(g) - Y_t(0) | G = g], the average effect
+    in period ``t`` on units first treated in ``g``. It is identified under
+    (i) irreversible (staggered) treatment, (ii) limited anticipation (no
+    effect before ``g - anticipation``), (iii) parallel trends, conditional
+    on the covariates, between cohort ``g`` and the comparison group
+    (never-treated, or not-yet-treated units), and (iv) overlap (every cohort
+    has comparison units with similar covariates). Pre-treatment cells
+    (``t < g``) are placebo estimates: under these assumptions they are zero,
+    and the Wald pre-test reported in the summary tests that jointly.
+
+    Standard errors come from the influence functions (analytic) or a
+    multiplier bootstrap on them, clustered by unit and by ``cluster``;
+    the bootstrap also gives the simultaneous band of Callaway & Sant'Anna
+    (2021, Algorithm 1).
+
+    References
+    ----------
+    Callaway, B. and Sant'Anna, P. H. C. (2021). Difference-in-differences
+    with multiple time periods. *Journal of Econometrics* 225(2), 200-230.
+    https://doi.org/10.1016/j.jeconom.2020.12.001
+
+    Sant'Anna, P. H. C. and Zhao, J. (2020). Doubly robust
+    difference-in-differences estimators. *Journal of Econometrics* 219(1),
+    101-122. https://doi.org/10.1016/j.jeconom.2020.06.003
+
+    Examples
+    --------
+    >>> from impact.did import callaway_santanna
+    >>> res = callaway_santanna(mpdta, "lemp", "countyreal", "year", "first.treat",
+    ...                         n_boot=0)                                # doctest: +SKIP
+    >>> res.aggregate("dynamic").plot()                                  # doctest: +SKIP
+    """
+    covariates, alpha = _check_options(control, method, base_period, anticipation, n_boot, alpha, boot_weights,
+                                       panel, covariates)
+    raw = prepare(data, outcome, unit, time, cohort, covariates, weights, cluster, panel)
+    T = len(raw.periods)
+    row_cohort = np.where(raw.cohort >= T, -1, raw.cohort)  # treated after the sample: never treated in it
+    tcode = raw.tcode
+    notes = []
+
+    # Units treated by the first period (allowing for anticipation) have no untreated pre-period.
+    always = (row_cohort >= 0) & (row_cohort <= anticipation)
+    if always.any():
+        n_drop = len(np.unique(raw.ids[always])) if panel else int(always.sum())
+        warnings.warn(
+            f"dropped {n_drop} units ({int(always.sum())} rows) already treated in the first period "
+            f"{raw.periods[0]}" + (f" (allowing for anticipation={anticipation})" if anticipation else "")
+            + "; they have no untreated period to compare with (as R did does)",
+            DroppedRowsWarning,
+            stacklevel=2,
+        )
+        notes.append(f"{n_drop} always-treated units dropped")
+    keep = ~always
+    if not (row_cohort[keep] < 0).any():
+        if control == "never":
+            n_u = len(np.unique(raw.ids[keep]))
+            raise DataError(
+                f"control='never' needs never-treated units; none of the {n_u} units has {cohort!r} 0 or missing "
+                "(or after the last period); use control='not_yet'"
+            )
+        # As R did: without never-treated units the last cohort only serves as a comparison,
+        # and periods from its (anticipated) adoption on have no comparison group.
+        latest = row_cohort[keep].max()
+        keep &= tcode < latest - anticipation
+        notes.append(f"no never-treated units: the last cohort is used as comparison only, "
+                     f"periods from {raw.periods[max(latest - anticipation, 0)]} on are dropped")
+    y, x, w, ids, row_cohort, tcode = raw.y, raw.x, raw.w, raw.ids, row_cohort, tcode
+    cl = raw.cluster
+    units = raw.units
+    if not keep.all():
+        y, x, w, row_cohort, tcode = y[keep], x[keep], w[keep], row_cohort[keep], tcode[keep]
+        cl = cl[keep] if cl is not None else None
+        kept_units, ids = np.unique(ids[keep], return_inverse=True)
+        units = units[kept_units]
+    if tcode.size == 0 or tcode.max() < 1:
+        raise DataError("fewer than two periods remain after dropping always-treated units; nothing to compare")
+    T = int(tcode.max()) + 1
+    present = np.bincount(row_cohort[row_cohort >= 0], minlength=T)[:T] > 0
+    glist = np.flatnonzero(present & (np.arange(T) > anticipation))
+    if control == "not_yet" and not (row_cohort < 0).any():
+        glist = glist[glist < row_cohort.max()]
+    if glist.size == 0:
+        raise DataError(f"no treated cohort with a pre-treatment period remains in {cohort!r}")
+
+    n_units = len(units)
+    if panel:
+        n_ids = n_units
+        w_ids = _constant_within(w, ids, n_ids, units, weights, "weights") if weights else np.ones(n_ids)
+        unit_cohort = np.empty(n_ids, dtype=np.int64)
+        unit_cohort[ids] = row_cohort
+        cl_ids = _constant_within(cl, ids, n_ids, units, cluster, "cluster") if cl is not None else None
+    else:
+        # Rows are individuals (respondents); the units (services, areas) they belong to are
+        # the clusters, as in a panel, unless another cluster is given.
+        unit_rows = ids
+        n_ids, ids = len(y), np.arange(len(y))
+        w_ids, unit_cohort, cl_ids = w, row_cohort, (cl if cl is not None else unit_rows)
+    cluster_codes = np.unique(cl_ids, return_inverse=True)[1].astype(np.int64) if cl_ids is not None else None
+
+    cells = _cells(glist, T, anticipation, base_period)
+    # prepare() rejects duplicate (unit, period) rows, so the row count tells balance.
+    if panel and len(y) == n_units * T:
+        ymat = np.empty((T, n_ids))
+        ymat[tcode, ids] = y
+        xmat = None
+        if covariates or not _FAST_PATH:
+            xmat = np.empty((T, n_ids, x.shape[1]))
+            xmat[tcode, ids] = x
+        att, psi = _panel_cells(cells, ymat, xmat, w_ids, unit_cohort, control, anticipation, method)
+        mode = "balanced panel"
+    else:
+        att, psi, kept = _rc_cells(cells, y, tcode, ids, n_ids, x, w, row_cohort, control, anticipation, method)
+        cells = [cells[j] for j in kept]
+        mode = ("unbalanced panel (estimated as repeated cross-sections, R did's allow_unbalanced_panel)"
+                if panel else "repeated cross-sections")
+        if panel:
+            notes.append("unbalanced panel: cells use every unit observed in both periods compared")
+    if not cells:
+        raise EstimationError("no group-time effect could be estimated")
+
+    g_code = np.array([c[0] for c in cells])
+    t_code = np.array([c[1] for c in cells])
+    b_code = np.array([c[2] for c in cells])
+    post = np.array([c[3] for c in cells])
+    cohorts = np.unique(g_code)
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    draws = cohort_draws = None
+    if n_boot:
+        # One pass of multipliers over the cells and the cohort-share columns: every aggregation
+        # is a linear combination of these and re-uses the draws.
+        shares = np.zeros((n_ids, len(cohorts)))
+        treated = np.flatnonzero(np.isin(unit_cohort, cohorts))
+        shares[treated, np.searchsorted(cohorts, unit_cohort[treated])] = w_ids[treated]
+        draws, cohort_draws = multiplier_draws(
+            (cluster_sums(psi, cluster_codes), cluster_sums(shares, cluster_codes)), n_ids, n_boot, seed,
+            boot_weights)
+    inf = infer(psi, n_ids, cluster_codes, alpha, draws=draws)
+
+    # Wald pre-test of parallel trends on the pre-treatment cells, with the analytic covariance (R did's W).
+    pre = np.flatnonzero(~post & (t_code != b_code))
+    stat = pval = None
+    if pre.size:
+        v = influence_vcov(cluster_sums(psi[:, pre], cluster_codes), n_ids)
+        ok = np.diag(v) > 0
+        pre, v = pre[ok], v[np.ix_(ok, ok)]
+        if pre.size and np.linalg.cond(v) < 1 / np.finfo(float).eps:
+            stat = float(att[pre] @ np.linalg.solve(v, att[pre]))
+            pval = float(stats.chi2.sf(stat, pre.size))
+
+    lo, hi = normal_ci(att, inf.se, alpha)
+    labels = raw.periods
+    frame_out = pd.DataFrame({
+        "term": [f"ATT({labels[g]},{labels[t]})" for g, t in zip(g_code, t_code)],
+        "estimate": att, "se": inf.se, "ci_low": lo, "ci_high": hi, "pvalue": normal_pvalue(att, inf.se),
+        "cohort": labels[g_code], "period": labels[t_code], "event_time": t_code - g_code,
+        "base_period": labels[b_code], "post": post,
+    })
+    if inf.crit is not None:
+        frame_out["cband_low"], frame_out["cband_high"] = normal_ci(att, inf.se, crit=inf.crit)
+
+    cov_label = f" with covariates {', '.join(covariates)}" if covariates else " without covariates"
+    assumptions = {
+        "Control group": "never treated" if control == "never" else "not yet treated (and never treated)",
+        "Anticipation": f"{anticipation} period(s)",
+        "Base period": base_period,
+        "Estimation method": _METHOD_LABEL[method] + cov_label,
+        "Data": mode,
+        "Identification": "staggered irreversible adoption; parallel trends"
+                          + (" conditional on covariates" if covariates else "") + "; overlap",
+        "Inference": ("analytic (influence functions)" if n_boot == 0 else
+                      f"multiplier bootstrap, {n_boot} {boot_weights} draws (seed {seed}); "
+                      f"uniform band critical value {inf.crit:.3f}"),
+        "Clustering": f"{unit}" + (f" and {cluster}" if cluster_codes is not None else ""),
+        "Pre-test of parallel trends": ("not available" if stat is None else
+                                        f"Wald chi2({pre.size}) = {stat:.3f}, p = {pval:.4g}"),
+    }
+    for arr in (att, psi, unit_cohort, w_ids):
+        arr.setflags(write=False)
+    res = GroupTimeResult(
+        method="Callaway-Sant'Anna group-time ATT", estimate=np.nan, se=np.nan, ci_low=np.nan, ci_high=np.nan,
+        pvalue=np.nan, n_obs=len(y), n_units=n_units, alpha=alpha, terms=frame_out,
+        assumptions=assumptions, notes=tuple(notes), att=att, cohort_code=g_code, period_code=t_code,
+        inffunc=psi, unit_cohort=unit_cohort, unit_weights=w_ids, cluster_codes=cluster_codes,
+        periods=labels, cohorts=cohorts, boot_draws=draws, boot_cohort_draws=cohort_draws, crit=inf.crit,
+        n_ids=n_ids, n_boot=n_boot, seed=seed, boot_weights=boot_weights, control=control,
+        estimation_method=method, base_period=base_period, anticipation=anticipation, pretest_stat=stat,
+        pretest_pvalue=pval,
+    )
+    head = res.aggregate("simple")
+    return replace(res, method="Callaway-Sant'Anna group-time ATT (headline: simple aggregate)",
+                   estimate=head.estimate, se=head.se, ci_low=head.ci_low, ci_high=head.ci_high,
+                   pvalue=head.pvalue)
