@@ -29,7 +29,7 @@ test: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(PIP) install --quiet -e ".[dev,bench]"
-	$(BIN)/python benchmarks/staggered.py
+	$(BIN)/python benchmarks/staggered.py --rows 1M --repeat 5
 
 clean:
 	rm -rf reports .pytest_cache build src/*.egg-info
