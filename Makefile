@@ -21,7 +21,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.installed
 
 report: $(VENV)/.installed
-	MPLBACKEND=Agg $(BIN)/impact run data/initiatives --out reports
+	MPLBACKEND=Agg $(BIN)/impact run data/initiatives --out reports --jobs 2
 	@echo "Reports written: $(CURDIR)/reports/index.html"
 
 test: $(VENV)/.installed-dev

@@ -57,8 +57,7 @@ def run_in_subprocess(folder: str, out: str, lang: str | None = None, force: boo
     if proc.returncode != 0 or not lines:
         return _record_failure(Path(out) / ident, failure_record(ident, title, "worker",
                                                                 f"exit code {proc.returncode}\n{stderr[-4000:]}"), lang or "en")
-    ident = json.loads(lines[-1])["id"]
-    return json.loads((Path(out) / ident / "summary.json").read_text(encoding="utf-8"))
+    return json.loads(lines[-1])
 
 
 def run_batch(paths, out, *, jobs: int = 1, lang: str | None = None, force: bool = False, executor: str = "local",

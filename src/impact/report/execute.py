@@ -167,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     options = json.loads(argv[2]) if len(argv) > 2 else {}
     record = run_one(argv[0], argv[1], **options)
-    print(json.dumps({k: record.get(k) for k in ("id", "status", "reused")}))
+    # The whole record on one line: the parent reads it (including `reused`, which is not stored).
+    print(json.dumps(record, ensure_ascii=False, default=str))
     return 0
 
 
