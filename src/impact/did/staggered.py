@@ -551,7 +551,8 @@ def callaway_santanna(
         "Inference": ("analytic (influence functions)" if n_boot == 0 else
                       f"multiplier bootstrap, {n_boot} {boot_weights} draws (seed {seed}); "
                       f"uniform band critical value {inf.crit:.3f}"),
-        "Clustering": f"{unit}" + (f" and {cluster}" if cluster_codes is not None else ""),
+        "Clustering": (f"{unit}" + (f" and {cluster}" if cluster is not None else "")) if panel
+                      else (f"{cluster}" if cluster is not None else f"{unit} (the rows are its individuals)"),
         "Pre-test of parallel trends": ("not available" if stat is None else
                                         f"Wald chi2({pre.size}) = {stat:.3f}, p = {pval:.4g}"),
     }
