@@ -25,7 +25,7 @@ report: $(VENV)/.installed
 	@echo "Reports written: $(CURDIR)/reports/index.html"
 
 test: $(VENV)/.installed-dev
-	MPLBACKEND=Agg $(BIN)/python -m pytest
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: $(VENV)/.installed-dev
 	$(PIP) install --quiet -e ".[dev,bench]"
