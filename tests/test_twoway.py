@@ -239,3 +239,10 @@ def test_covariate_collinear_with_unit_effects_is_an_estimation_error():
     df = staggered_panel()
     with pytest.raises(EstimationError, match="'size' has no variation"):
         twfe(df.assign(size=df.unit * 2.0), "y", "unit", "time", "d", covariates=["size"])
+
+
+def test_exact_fit_has_no_standard_error():
+    # Two units, two periods: unit and period effects plus the treatment fit four rows exactly.
+    df = pd.DataFrame({"u": [1, 1, 2, 2], "t": [1, 2, 1, 2], "d": [0, 1, 0, 0], "y": [10.0, 8.0, 10.5, 10.4]})
+    with pytest.raises(EstimationError, match="fits the 4 observations exactly"):
+        twfe(df, "y", "u", "t", "d")

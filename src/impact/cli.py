@@ -47,7 +47,8 @@ def _new(args) -> int:
     text = (TEMPLATES / "initiative.yaml").read_text(encoding="utf-8")
     (folder / "initiative.yaml").write_text(text.replace("id: my-initiative", f"id: {args.id}", 1), encoding="utf-8")
     shutil.copy(TEMPLATES / "data_template.csv", folder / "data.csv")
-    print(f"Created {folder}/initiative.yaml and data.csv: edit both, then `impact validate {folder}`")
+    print(f"Created {folder}/initiative.yaml and data.csv (made-up placeholder data: 24 units x 8 periods, "
+          f"effect -4 from period 5). Replace the data with yours, edit the YAML, then `impact validate {folder}`")
     return 0
 
 

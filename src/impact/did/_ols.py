@@ -86,6 +86,11 @@ def absorbed_ols(
     xtx_inv = np.linalg.inv(xtx)
     beta = xtx_inv @ (X.T @ y)
     e = y - X @ beta
+    if np.sqrt(e @ e) <= 1e-10 * max(1.0, np.sqrt(y @ y)):
+        raise EstimationError(
+            f"the model fits the {n} observations exactly (no residual variation), so no standard error can be "
+            "estimated; more units or periods are needed"
+        )
     K = k + fe_dof
     if n - K <= 0:
         raise EstimationError(f"no residual degrees of freedom: {n} observations for {K} parameters")
