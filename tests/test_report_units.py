@@ -1,6 +1,5 @@
 """Report building blocks: initiative validation, number formats, small-cell masking, verdicts."""
 
-import json
 import shutil
 from pathlib import Path
 from types import SimpleNamespace

@@ -36,6 +36,9 @@ __all__ = [
     "check_alpha",
     "check_int",
     "never_treated_mask",
+    "cohort_codes",
+    "show",
+    "wide_panel",
 ]
 
 _ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
@@ -125,6 +128,15 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, **kwargs) ->
 
 
 # --------------------------------------------------------------------------- argument checks
+
+
+def show(value) -> str:
+    """A unit or period label for a message: ``'Utah'``, ``1980``, ``'2020-01-01'`` (no ``np.int64(...)``)."""
+    if isinstance(value, np.datetime64):
+        return repr(str(pd.Timestamp(value)))
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
 
 
 def check_columns(data: pd.DataFrame, **roles: str | Sequence[str] | None) -> None:
@@ -242,6 +254,25 @@ class Panel:
         """Original period label(s) for integer code(s)."""
         return self.periods[np.asarray(code)]
 
+    def require_balanced(self, need: str) -> None:
+        """Raise :class:`DataError` naming the first missing (unit, period) unless every unit has every period."""
+        if self.balanced:
+            return
+        seen = np.zeros((self.n_units, self.n_periods), dtype=bool)
+        seen[self.unit_codes, self.time_codes] = True
+        i, t = np.argwhere(~seen)[0]
+        raise DataError(
+            f"the panel is unbalanced: no row for {self.unit}={show(self.units[i])} in {self.time}={show(self.periods[t])} "
+            f"({int((~seen).sum())} unit-periods missing in all); {need} needs every unit in every period: "
+            "fill the gaps or remove the unit"
+        )
+
+    def wide(self, column: str | None = None) -> np.ndarray:
+        """``(n_units x n_periods)`` matrix of ``column`` (default: the outcome); NaN where a unit has no row."""
+        matrix = np.full((self.n_units, self.n_periods), np.nan)
+        matrix[self.unit_codes, self.time_codes] = self.data[column or self.outcome].to_numpy(dtype=float)
+        return matrix
+
 
 def _period_codes(values: pd.Series, column: str) -> tuple[np.ndarray, np.ndarray]:
     try:
@@ -251,7 +282,12 @@ def _period_codes(values: pd.Series, column: str) -> tuple[np.ndarray, np.ndarra
     return periods, np.searchsorted(periods, values.to_numpy())
 
 
-def _cohort_codes(data: pd.DataFrame, cohort: str, periods: np.ndarray) -> np.ndarray:
+def cohort_codes(data: pd.DataFrame, cohort: str, periods: np.ndarray) -> np.ndarray:
+    """Each row's first treated period as an index into the sorted ``periods``; -1 for never treated.
+
+    A cohort between two observed periods starts at the next observed one; a
+    cohort after the last period gets ``len(periods)``.
+    """
     series = data[cohort]
     never = never_treated_mask(series)
     codes = np.full(len(series), -1, dtype=np.int64)
@@ -341,18 +377,18 @@ def validate_panel(
 
     units, unit_codes = np.unique(frame[unit].to_numpy(), return_inverse=True)
 
-    cohort_codes = None
+    codes = None
     if cohort is not None:
-        cohort_codes = _cohort_codes(frame, cohort, periods)
+        codes = cohort_codes(frame, cohort, periods)
         if not repeated_cross_section:
-            spread = pd.Series(cohort_codes).groupby(unit_codes).nunique()
+            spread = pd.Series(codes).groupby(unit_codes).nunique()
             if (spread > 1).any():
                 bad = units[spread.index[spread > 1][0]]
                 raise DataError(
                     f"cohort column {cohort!r} varies within unit {bad!r} ({int((spread > 1).sum())} units in all); "
                     "the cohort is the first treated period and must be the same in every row of a unit"
                 )
-        is_treated = cohort_codes >= 0
+        is_treated = codes >= 0
     elif treatment is not None:
         values = frame[treatment].to_numpy()
         if not np.isin(values, [0, 1]).all():
@@ -383,6 +419,36 @@ def validate_panel(
         periods=periods,
         unit_codes=unit_codes.astype(np.int64),
         time_codes=time_codes.astype(np.int64),
-        cohort_codes=cohort_codes,
+        cohort_codes=codes,
         units=units,
     )
+
+
+def wide_panel(
+    data: pd.DataFrame, outcome: str, unit: str, time: str, need: str, columns: Sequence[str] = (),
+    role: str = "column",
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Complete, balanced ``(units x periods)`` matrices of ``outcome`` and ``columns``.
+
+    For methods that cannot drop anything silently (synthetic weights, power
+    simulations): a missing value or a missing (unit, period) row is a
+    :class:`DataError` naming the first unit and period concerned and what
+    ``need``\ s the complete panel. Returns the matrices by column, the sorted
+    units and the sorted periods.
+    """
+    columns = [c for c in columns if c != outcome]
+    check_columns(data, outcome=outcome, unit=unit, time=time, **{f"{role}s": columns or None})
+    for col, col_role in [(outcome, "outcome"), *[(c, role) for c in columns]]:
+        check_numeric(data, col, col_role)
+    for col in [outcome, *columns, unit, time]:
+        missing = data[col].isna().to_numpy()
+        if missing.any():
+            row = data.loc[missing].iloc[0]
+            raise DataError(
+                f"column {col!r} is missing for {unit}={show(row[unit])} in {time}={show(row[time])} "
+                f"({int(missing.sum())} missing values in all); {need} needs a complete panel: "
+                "fill the gaps or remove the unit"
+            )
+    panel = validate_panel(data, outcome, unit, time, covariates=columns)
+    panel.require_balanced(need)
+    return {col: panel.wide(col) for col in [outcome, *columns]}, panel.units, panel.periods

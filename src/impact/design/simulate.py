@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from impact.data import check_alpha, check_choice, check_columns, check_int, check_numeric, validate_panel
+from impact.data import check_alpha, check_choice, check_int, wide_panel
 from impact.design.power import check_power
 from impact.errors import ConfigError, DataError
 from impact.results import Summary
@@ -44,30 +44,8 @@ TESTS = ("cluster", "randomization")
 
 def _history_matrix(data, outcome, unit, time) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Balanced ``units x periods`` outcome matrix, with unit and period labels; errors name the gap."""
-    check_columns(data, outcome=outcome, unit=unit, time=time)
-    check_numeric(data, outcome, "outcome")
-    missing = data[[outcome, unit, time]].isna()
-    if missing.to_numpy().any():
-        counts = ", ".join(f"{c!r}: {int(n)}" for c, n in missing.sum().items() if n)
-        first = data.loc[missing.any(axis=1)].iloc[0]
-        raise DataError(
-            f"the history has missing values ({counts}), e.g. {unit}={first[unit]!r}, {time}={first[time]!r}; "
-            "a power simulation needs a complete balanced history: fill the gaps or drop those units first"
-        )
-    panel = validate_panel(data, outcome, unit, time)
-    n_units, n_periods = panel.n_units, panel.n_periods
-    if not panel.balanced:
-        present = np.zeros((n_units, n_periods), dtype=bool)
-        present[panel.unit_codes, panel.time_codes] = True
-        u, t = np.argwhere(~present)[0]
-        raise DataError(
-            f"the history is unbalanced: {int((~present).sum())} unit-periods are absent, e.g. "
-            f"{unit}={panel.units[u]!r} has no row for {time}={panel.periods[t]!r}; "
-            "a power simulation needs every unit in every period: fill the gaps or drop those units first"
-        )
-    y = np.empty((n_units, n_periods))
-    y[panel.unit_codes, panel.time_codes] = panel.y
-    return y, panel.units, panel.periods
+    matrices, units, periods = wide_panel(data, outcome, unit, time, "a power simulation")
+    return matrices[outcome], units, periods
 
 
 @dataclass(frozen=True)

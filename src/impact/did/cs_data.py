@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from impact.data import check_columns, check_numeric, never_treated_mask
+from impact.data import check_columns, check_numeric, cohort_codes
 from impact.errors import ConfigError, DataError, DroppedRowsWarning
 
 __all__ = ["CSData", "prepare"]
@@ -123,20 +123,7 @@ def prepare(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
                 "and period (aggregate or deduplicate first), or pass panel=False for repeated cross-sections"
             )
 
-    series = data[cohort]
-    never = never_treated_mask(series)
-    codes = np.full(len(series), -1, dtype=np.int64)
-    treated = series.to_numpy()[~never]
-    if pd.api.types.is_datetime64_any_dtype(series) or np.issubdtype(periods.dtype, np.datetime64):
-        treated = pd.to_datetime(treated).to_numpy()
-    try:
-        # A cohort between two observed periods starts at the next observed one.
-        codes[~never] = np.searchsorted(periods, treated, side="left")
-    except TypeError as exc:
-        raise DataError(
-            f"cohort column {cohort!r} holds values that cannot be compared with the periods ({exc}); "
-            "give the first treated period on the same scale as the time column, 0 or empty for never treated"
-        ) from exc
+    codes = cohort_codes(data, cohort, periods)
     if panel:
         _constant_within(codes, ids, n_units, units, cohort, "cohort")
     if not (codes >= 0).any():

@@ -24,9 +24,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from impact.data import check_alpha, check_choice, check_columns, check_int, check_numeric
+from impact.data import check_alpha, check_choice, check_columns, check_int, check_numeric, show
 from impact.did.simplex import _fw_weights
-from impact.did.synthetic import _show, _wide_panel
+from impact.did.synthetic import _wide_panel
 from impact.errors import ConfigError, DataError, EstimationError
 from impact.results import EffectResult, normal_ci, normal_pvalue, tidy_terms
 
@@ -177,13 +177,13 @@ def _block_design(W, units, periods, treatment):
     if switched_off.any():
         bad = units[np.flatnonzero(switched_off)[0]]
         raise DataError(
-            f"treatment column {treatment!r} switches back to 0 for unit {_show(bad)} "
+            f"treatment column {treatment!r} switches back to 0 for unit {show(bad)} "
             f"({int(switched_off.sum())} units in all); synthetic_did needs treatment that stays on once started"
         )
     starts = np.unique(first[ever])
     if starts.size > 1:
         detail = "; ".join(
-            f"{_show(periods[s])}: {', '.join(map(_show, units[ever & (first == s)][:5]))}" for s in starts[:6]
+            f"{show(periods[s])}: {', '.join(map(show, units[ever & (first == s)][:5]))}" for s in starts[:6]
         )
         raise ConfigError(
             f"synthetic_did needs every treated unit to start treatment in the same period (a block design), "
@@ -309,14 +309,14 @@ def synthetic_did(
     values = data[treatment].to_numpy()
     if pd.isna(values).any() or not np.isin(values, [0, 1]).all():
         bad = values[pd.isna(values) | ~np.isin(values, [0, 1])][0]
-        raise DataError(f"treatment column {treatment!r} must hold only 0 and 1 (found {_show(bad)})")
+        raise DataError(f"treatment column {treatment!r} must hold only 0 and 1 (found {show(bad)})")
 
     mats, units, periods = _wide_panel(data, outcome, unit, time, [treatment] if treatment != outcome else [])
     Y, W = mats[outcome], mats[treatment]
     is_treated, T0 = _block_design(W == 1, units, periods, treatment)
     if T0 < 2:
         raise DataError(
-            f"treatment starts in {time}={_show(periods[T0])}, leaving {T0} pre-treatment period; synthetic_did needs "
+            f"treatment starts in {time}={show(periods[T0])}, leaving {T0} pre-treatment period; synthetic_did needs "
             "at least two periods before treatment to fit the weights"
         )
     n_ctrl, n_tr = int((~is_treated).sum()), int(is_treated.sum())
@@ -379,7 +379,7 @@ def synthetic_did(
             "similar noise (homoskedasticity across units)."
         )
     assumptions = {
-        "Design": f"block: {n_tr} treated unit(s) from {time}={_show(periods[T0])}, {n_ctrl} controls, {T0} pre- and {T1} post-periods",
+        "Design": f"block: {n_tr} treated unit(s) from {time}={show(periods[T0])}, {n_ctrl} controls, {T0} pre- and {T1} post-periods",
         "Identification": _IDENTIFICATION[estimator],
         "Standard errors": f"{se_method} ({len(replicates)} replications)" if se_method != "jackknife" else "jackknife (fixed weights)",
         "Regularisation": f"zeta_omega = {opts.zeta_omega:.4g}, zeta_lambda = {opts.zeta_lambda:.3g} (sigma = {sigma:.4g})",
@@ -428,7 +428,7 @@ def _standard_error_replicates(se_method, Y, treated, T0, omega_full, lam, opts,
         return _placebo_replicates(Y[:n_ctrl], n_tr, T0, omega_full[:n_ctrl], lam, opts, n_reps, rng)
     if n_tr < 2:
         raise ConfigError(
-            f"se_method={se_method!r} is not valid with a single treated unit ({_show(units[-1])}): Arkhangelsky et al. "
+            f"se_method={se_method!r} is not valid with a single treated unit ({show(units[-1])}): Arkhangelsky et al. "
             "(2021, Section 5) justify it only with several treated units; use se_method='placebo'"
         )
     if se_method == "bootstrap":
@@ -438,7 +438,7 @@ def _standard_error_replicates(se_method, Y, treated, T0, omega_full, lam, opts,
     if (omega_full[:n_ctrl] > 1e-10).sum() < 2:
         raise EstimationError(
             f"the fixed-weights jackknife is undefined when a single control has positive weight "
-            f"({_show(units[np.argmax(omega_full)])} for estimator={estimator!r}); use se_method='bootstrap' or 'placebo'"
+            f"({show(units[np.argmax(omega_full)])} for estimator={estimator!r}); use se_method='bootstrap' or 'placebo'"
         )
     return _jackknife_replicates(Y, treated, T0, omega_full, lam)
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from impact.data import check_alpha, check_columns, check_numeric, validate_panel
+from impact.data import check_alpha, show, wide_panel
 from impact.did.simplex import simplex_weights
 from impact.errors import ConfigError, DataError
 from impact.results import EffectResult, normal_ci
@@ -30,51 +30,9 @@ __all__ = ["synthetic_control", "SyntheticControlResult"]
 # --------------------------------------------------------------------------- panel helpers
 
 
-def _show(value) -> str:
-    """A unit or period label for a message: ``'Utah'``, ``1980``, ``'2020-01-01'`` (no ``np.int64(...)``)."""
-    if isinstance(value, np.datetime64):
-        return repr(str(pd.Timestamp(value)))
-    if isinstance(value, np.generic):
-        value = value.item()
-    return repr(value)
-
-
 def _wide_panel(data: pd.DataFrame, outcome: str, unit: str, time: str, columns: Sequence[str] = ()):
-    """Balanced (units x periods) matrices of ``outcome`` and ``columns``, with units and periods sorted.
-
-    A missing value or a missing (unit, period) row is a :class:`DataError`
-    naming the first unit and period concerned: synthetic weights need a
-    complete panel, and silently dropping a donor changes the comparison.
-    """
-    columns = [c for c in columns if c != outcome]
-    check_columns(data, outcome=outcome, unit=unit, time=time, predictors=columns or None)
-    for col, role in [(outcome, "outcome"), *[(c, "predictor") for c in columns]]:
-        check_numeric(data, col, role)
-        missing = data[col].isna().to_numpy()
-        if missing.any():
-            row = data.loc[missing].iloc[0]
-            raise DataError(
-                f"{role} column {col!r} is missing for {unit}={_show(row[unit])} in {time}={_show(row[time])} "
-                f"({int(missing.sum())} missing values in all); synthetic weights need a complete panel: "
-                "fill the gaps or remove the unit from the donor pool"
-            )
-    panel = validate_panel(data, outcome, unit, time, covariates=columns)
-    N, T = panel.n_units, panel.n_periods
-    if not panel.balanced:
-        seen = np.zeros((N, T), dtype=bool)
-        seen[panel.unit_codes, panel.time_codes] = True
-        i, t = np.argwhere(~seen)[0]
-        raise DataError(
-            f"the panel is unbalanced: no row for {unit}={_show(panel.units[i])} in {time}={_show(panel.periods[t])} "
-            f"({int((~seen).sum())} unit-periods missing in all); synthetic weights need every unit in every "
-            "period: fill the gaps or remove the unit"
-        )
-    out = {}
-    for col in [outcome, *columns]:
-        M = np.empty((N, T))
-        M[panel.unit_codes, panel.time_codes] = panel.data[col].to_numpy(dtype=float)
-        out[col] = M
-    return out, panel.units, panel.periods
+    """Balanced (units x periods) matrices; a gap is a DataError, since dropping a donor changes the comparison."""
+    return wide_panel(data, outcome, unit, time, "synthetic weights", columns, role="predictor")
 
 
 def _period_index(periods: np.ndarray, value, name: str) -> int:
@@ -85,11 +43,11 @@ def _period_index(periods: np.ndarray, value, name: str) -> int:
         k = int(np.searchsorted(periods, value, side="left"))
     except (TypeError, ValueError) as exc:
         raise ConfigError(
-            f"{name}={_show(value)} cannot be compared with the periods ({_show(periods[0])} ... {_show(periods[-1])}): {exc}"
+            f"{name}={show(value)} cannot be compared with the periods ({show(periods[0])} ... {show(periods[-1])}): {exc}"
         ) from exc
     if k >= len(periods) or k == 0:
         raise DataError(
-            f"{name}={_show(value)} is outside the data: periods run from {_show(periods[0])} to {_show(periods[-1])}, and "
+            f"{name}={show(value)} is outside the data: periods run from {show(periods[0])} to {show(periods[-1])}, and "
             f"{name} must leave at least one period before it and one from it on"
         )
     return k
@@ -105,7 +63,7 @@ def _find_unit(units: np.ndarray, value, unit: str, name: str = "treated_unit") 
         close = difflib.get_close_matches(str(value), labels, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise DataError(
-            f"{name} {_show(value)} not found in column {unit!r}; {hint}units include {', '.join(labels[:10])}"
+            f"{name} {show(value)} not found in column {unit!r}; {hint}units include {', '.join(labels[:10])}"
         )
     return int(hits[0])
 
@@ -174,7 +132,7 @@ def _predictor_matrix(mats, outcome, predictors, outcome_lags, periods, pre_mask
             if not use.any():
                 raise ConfigError(
                     f"predictor_periods {list(predictor_periods)!r} contains no pre-treatment period "
-                    f"(pre-treatment periods run from {_show(periods[0])} to {_show(periods[pre_mask][-1])})"
+                    f"(pre-treatment periods run from {show(periods[0])} to {show(periods[pre_mask][-1])})"
                 )
         for col in predictors:
             rows.append(mats[col][:, use].mean(axis=1))
@@ -183,8 +141,8 @@ def _predictor_matrix(mats, outcome, predictors, outcome_lags, periods, pre_mask
         hits = np.flatnonzero((periods == lag) & pre_mask)
         if hits.size == 0:
             raise ConfigError(
-                f"outcome_lags value {_show(lag)} is not a pre-treatment period (pre-treatment periods run from "
-                f"{_show(periods[0])} to {_show(periods[pre_mask][-1])})"
+                f"outcome_lags value {show(lag)} is not a pre-treatment period (pre-treatment periods run from "
+                f"{show(periods[0])} to {show(periods[pre_mask][-1])})"
             )
         rows.append(mats[outcome][:, hits[0]])
         names.append(f"{outcome} ({lag})")
@@ -305,7 +263,7 @@ def synthetic_control(
     T0 = _period_index(periods, start, "start")
     if T0 < 2:
         raise DataError(
-            f"start={_show(start)} leaves {T0} pre-treatment period ({_show(periods[0])}); synthetic control needs at least "
+            f"start={show(start)} leaves {T0} pre-treatment period ({show(periods[0])}); synthetic control needs at least "
             "two periods before the treatment to fit the weights"
         )
     if donors is None:
@@ -314,7 +272,7 @@ def synthetic_control(
         pool = np.array(sorted({_find_unit(units, d, unit, "donor") for d in donors} - {i1}), dtype=int)
     if pool.size < 2:
         raise DataError(
-            f"the donor pool has {pool.size} unit(s) besides {_show(units[i1])}; synthetic control needs at least two donors"
+            f"the donor pool has {pool.size} unit(s) besides {show(units[i1])}; synthetic control needs at least two donors"
         )
     T = len(periods)
     pre_mask = np.arange(T) < T0
@@ -394,7 +352,7 @@ def synthetic_control(
     for fake in placebo_starts or ():
         k = _period_index(periods[:T0], fake, "placebo_starts value")
         if k < 2:
-            raise DataError(f"placebo_starts value {_show(fake)} leaves fewer than two periods before it")
+            raise DataError(f"placebo_starts value {show(fake)} leaves fewer than two periods before it")
         g = fit(i1, pool, k, T0).gap
         pre_f, post_f = _rmspe(g, k)
         time_rows.append({"start": periods[k], "estimate": float(g[k:].mean()), "pre_rmspe": pre_f,
@@ -432,7 +390,7 @@ def synthetic_control(
         balance = pd.DataFrame(columns=["predictor", "treated", "synthetic", "donor_mean", "v_weight"])
 
     assumptions = {
-        "Design": f"one treated unit ({_show(units[i1])}) from {time}={_show(periods[T0])}; {pool.size} donors; "
+        "Design": f"one treated unit ({show(units[i1])}) from {time}={show(periods[T0])}; {pool.size} donors; "
                   f"{T0} pre- and {T - T0} post-periods",
         "Weights": ("predictors with data-driven V (minimum pre-period outcome MSPE)" if use_predictors
                     else "all pre-period outcomes, equal importance"),

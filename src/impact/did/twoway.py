@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from impact.data import check_alpha, check_columns, check_numeric, validate_panel
 from impact.did._ols import absorbed_ols
