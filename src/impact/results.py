@@ -28,6 +28,7 @@ __all__ = [
     "normal_ci",
     "normal_pvalue",
     "tidy_terms",
+    "headline",
 ]
 
 #: Columns every ``to_frame()`` starts with, in this order. Estimators may add
@@ -83,6 +84,11 @@ def tidy_terms(terms, estimate, se, alpha=0.05, crit=None, df=None, **extra) -> 
     for name, values in extra.items():
         frame[name] = values
     return frame
+
+
+def headline(row) -> dict:
+    """The headline fields of a result (``estimate``, ``se``, ``ci_low``, ``ci_high``, ``pvalue``) from a tidy row."""
+    return {k: float(row[k]) for k in ("estimate", "se", "ci_low", "ci_high", "pvalue")}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import pandas as pd
 from impact.data import check_alpha, check_columns, check_int, validate_panel
 from impact.did._ols import absorbed_ols
 from impact.errors import ConfigError, EstimationError
-from impact.results import EventStudyResult, tidy_terms
+from impact.results import EventStudyResult, headline, tidy_terms
 
 __all__ = ["event_study", "event_time_dummies"]
 
@@ -158,11 +158,7 @@ def event_study(
         notes.append("staggered adoption: TWFE leads and lags can mix effects across periods; compare with sun_abraham or callaway_santanna")
     return EventStudyResult(
         method="Event study (dynamic TWFE)",
-        estimate=avg,
-        se=avg_se,
-        ci_low=float(head.ci_low),
-        ci_high=float(head.ci_high),
-        pvalue=float(head.pvalue),
+        **headline(head),
         n_obs=fit.nobs,
         n_units=int(len(np.unique(panel.unit_codes[keep_rows]))),
         alpha=alpha,

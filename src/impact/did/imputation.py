@@ -20,7 +20,7 @@ from impact.data import check_alpha, check_columns, check_int, validate_panel
 from impact.did.event_study import _check_window
 from impact.did.sun_abraham import drop_always_treated
 from impact.errors import ConfigError, DataError, DroppedRowsWarning, EstimationError
-from impact.results import EventStudyResult, tidy_terms
+from impact.results import EventStudyResult, headline, tidy_terms
 
 __all__ = ["imputation"]
 
@@ -286,11 +286,7 @@ def imputation(
         )
     return EventStudyResult(
         method="Imputation estimator (Borusyak, Jaravel & Spiess)",
-        estimate=att,
-        se=att_se,
-        ci_low=float(head.ci_low),
-        ci_high=float(head.ci_high),
-        pvalue=float(head.pvalue),
+        **headline(head),
         n_obs=int(keep.sum()),
         n_units=panel.n_units,
         alpha=alpha,

@@ -20,7 +20,7 @@ from impact.data import check_alpha, check_choice, check_columns, check_int, val
 from impact.did._ols import absorbed_ols
 from impact.did.event_study import _check_window
 from impact.errors import ConfigError, DataError, DroppedRowsWarning
-from impact.results import EventStudyResult, tidy_terms
+from impact.results import EventStudyResult, headline, tidy_terms
 
 __all__ = ["sun_abraham", "SunAbrahamResult", "drop_always_treated"]
 
@@ -230,11 +230,7 @@ def sun_abraham(
     head = tidy_terms(["ATT"], att, att_se, alpha=alpha, df=df).iloc[0]
     return SunAbrahamResult(
         method="Sun-Abraham interaction-weighted event study",
-        estimate=att,
-        se=att_se,
-        ci_low=float(head.ci_low),
-        ci_high=float(head.ci_high),
-        pvalue=float(head.pvalue),
+        **headline(head),
         n_obs=fit.nobs,
         n_units=int(len(np.unique(panel.unit_codes[keep]))),
         alpha=alpha,

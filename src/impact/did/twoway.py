@@ -19,7 +19,7 @@ import pandas as pd
 from impact.data import check_alpha, check_columns, check_numeric, validate_panel
 from impact.did._ols import absorbed_ols
 from impact.errors import DataError
-from impact.results import EffectResult, tidy_terms
+from impact.results import EffectResult, headline, tidy_terms
 
 __all__ = ["two_by_two", "twfe"]
 
@@ -125,11 +125,7 @@ def two_by_two(
         notes = (f"only {fit.n_clusters} clusters: cluster-robust errors can be too small; check with wild_cluster_bootstrap",)
     return EffectResult(
         method="2x2 difference-in-differences (OLS)",
-        estimate=float(head.estimate),
-        se=float(head.se),
-        ci_low=float(head.ci_low),
-        ci_high=float(head.ci_high),
-        pvalue=float(head.pvalue),
+        **headline(head),
         n_obs=len(frame),
         n_units=int(frame[unit].nunique()) if unit else None,
         alpha=alpha,
@@ -212,11 +208,7 @@ def twfe(
         )
     return EffectResult(
         method="Two-way fixed effects",
-        estimate=float(head.estimate),
-        se=float(head.se),
-        ci_low=float(head.ci_low),
-        ci_high=float(head.ci_high),
-        pvalue=float(head.pvalue),
+        **headline(head),
         n_obs=fit.nobs,
         n_units=panel.n_units,
         alpha=alpha,
