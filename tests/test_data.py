@@ -27,6 +27,9 @@ def test_french_csv_export_latin1_semicolon_decimal_comma(tmp_path):
     path.write_bytes(text.encode("cp1252"))
     got = read_table(path)
     pd.testing.assert_frame_equal(got, FRAME)
+    for space in ("\u00a0", "\u202f"):  # no-break and narrow no-break spaces, as LibreOffice and Excel write
+        path.write_text(text.replace("1 234", f"1{space}234"), encoding="utf-8")
+        pd.testing.assert_frame_equal(read_table(path), FRAME)
 
 
 def test_utf8_bom_comma_csv(tmp_path):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +112,9 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, **kwargs) ->
             sep, decimal = _sniff_csv(text)
             options = {"sep": sep, "decimal": decimal, "thousands": None}
             if decimal == ",":
+                # French number formats group thousands with a space, a no-break space or a
+                # narrow no-break space (1 234,5): make them all the one pandas can skip.
+                text = re.sub(r"(?<=\d)[\u00a0\u202f](?=\d{3})", " ", text)
                 options["thousands"] = " "
             options.update(kwargs)
             return pd.read_csv(io.StringIO(text), **options)
@@ -432,8 +436,9 @@ def wide_panel(
 
     For methods that cannot drop anything silently (synthetic weights, power
     simulations): a missing value or a missing (unit, period) row is a
-    :class:`DataError` naming the first unit and period concerned and what
-    ``need``\ s the complete panel. Returns the matrices by column, the sorted
+    :class:`DataError` naming the first unit and period concerned, and
+    ``need`` (what requires the complete panel). ``role`` names ``columns`` in
+    messages (e.g. "predictor"). Returns the matrices by column, the sorted
     units and the sorted periods.
     """
     columns = [c for c in columns if c != outcome]
