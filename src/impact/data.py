@@ -35,6 +35,7 @@ __all__ = [
     "check_numeric",
     "check_choice",
     "check_alpha",
+    "check_fraction",
     "check_int",
     "never_treated_mask",
     "cohort_codes",
@@ -184,15 +185,20 @@ def check_choice(name: str, value, allowed: Iterable) -> None:
         raise ConfigError(f"{name} must be one of {', '.join(repr(a) for a in allowed)} (got {value!r})")
 
 
-def check_alpha(alpha) -> float:
-    """Significance level strictly between 0 and 1."""
+def check_fraction(name: str, value, hint: str = "") -> float:
+    """A number strictly between 0 and 1 (a significance level, a power); ``hint`` suggests a usual value."""
     try:
-        ok = 0 < float(alpha) < 1
+        ok = 0 < float(value) < 1
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        raise ConfigError(f"alpha must be strictly between 0 and 1 (got {alpha!r}); 0.05 gives 95% intervals")
-    return float(alpha)
+        raise ConfigError(f"{name} must be strictly between 0 and 1 (got {value!r})" + (f"; {hint}" if hint else ""))
+    return float(value)
+
+
+def check_alpha(alpha) -> float:
+    """Significance level strictly between 0 and 1."""
+    return check_fraction("alpha", alpha, "0.05 gives 95% intervals")
 
 
 def check_int(name: str, value, minimum: int | None = None) -> int:

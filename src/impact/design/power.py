@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize, stats
 
-from impact.data import check_alpha, check_int
+from impact.data import check_alpha, check_fraction, check_int
 from impact.errors import ConfigError
 
 __all__ = ["mde", "power", "did_variance", "serial_covariance", "check_power"]
@@ -41,13 +41,7 @@ _STRUCTURES = ("exchangeable", "ar1")
 
 def check_power(value, name: str = "power") -> float:
     """A target power strictly between 0 and 1."""
-    try:
-        ok = 0 < float(value) < 1
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ConfigError(f"{name} must be strictly between 0 and 1 (got {value!r}); 0.8 is the usual target")
-    return float(value)
+    return check_fraction(name, value, "0.8 is the usual target")
 
 
 def _check_design(n_units, n_treated, n_pre, n_post) -> tuple[int, int, int, int]:
