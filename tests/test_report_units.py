@@ -69,9 +69,9 @@ def test_french_number_formats():
     assert fmt_number(1234.5, "en") == "1,234.5"
     assert fmt_number(-2.25, "fr", 2) == "−2,25"
     assert fmt_pct(0.125, "fr", 1) == "12,5\u00a0%"
-    assert fmt_money(2_500_000, "fr") == "2,50\u00a0M\u00a0€"
+    assert fmt_money(2_500_000, "fr") == "2,5\u00a0M\u00a0€"
     assert fmt_money(-108_291, "en") == "−€108,291"
-    assert fmt_money(-1_802_871, "fr") == "−1,80\u00a0M\u00a0€"
+    assert fmt_money(-1_802_871, "fr") == "−1,8\u00a0M\u00a0€"
     assert fmt_number(float("nan"), "fr") == "–"
 
 

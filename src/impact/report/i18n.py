@@ -1,209 +1,248 @@
-"""Report labels and number formats in English and French.
+"""Report messages and number, money, percentage, date and p-value formats, per language.
 
-French typography: thin no-break space as thousands separator, comma as
-decimal mark (``1 234,5``), a no-break space before ``%`` and the currency.
+Messages live in a gettext catalogue under ``templates/locale`` that a
+translator extends without touching Python:
+
+- ``templates/locale/impact.pot`` holds every message in English, each under
+  a ``msgctxt`` that is its key (``v_fell``, ``npv``, ...);
+- ``templates/locale/<lang>/LC_MESSAGES/impact.po`` holds one language's
+  translations (``msgstr``). Copying the ``.pot`` to ``de/LC_MESSAGES/impact.po``
+  and filling its ``msgstr`` lines adds German; nothing is compiled, the ``.po``
+  file is read with :func:`babel.messages.pofile.read_po` when a report runs.
+
+Numbers, money, percentages and dates come from Babel (CLDR data), so French
+gets ``1 234,5`` (narrow no-break space), ``1,8 M €`` and ``12,5 %`` with a
+no-break space before ``%``. A minus sign is the typographic U+2212 in every
+language, so that a negative number never breaks across lines or reads as a
+hyphen.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
+import re
+from functools import lru_cache
+from pathlib import Path
 
-__all__ = ["LABELS", "labels", "fmt_number", "fmt_money", "fmt_pct", "fmt_interval", "check_lang"]
+__all__ = [
+    "labels",
+    "fmt_number",
+    "fmt_money",
+    "fmt_pct",
+    "fmt_interval",
+    "fmt_pvalue",
+    "fmt_date",
+    "fmt_quantity",
+    "check_lang",
+    "languages",
+    "catalogue_path",
+    "babel_locale",
+]
 
-LANGS = ("en", "fr")
+MISSING = "–"
+MINUS = "\u2212"
 
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "report": "Evaluation report",
-        "what_was_done": "What was done",
-        "design": "Design and data",
-        "trends": "Trends in treated and comparison units",
-        "headline": "Estimated effect",
-        "robustness": "Robustness: other estimators",
-        "event_study": "Effect over time (event study)",
-        "synthetic": "The pilot site and its synthetic comparison",
-        "synthetic_text": "The synthetic comparison is a weighted mix of {n} comparison units ({top}). Its pre-pilot fit error (RMSPE) is {rmspe}. Placebo test: the pilot's post/pre fit ratio ranks {rank} of {total} ({p}).",
-        "assumptions": "Do the assumptions hold?",
-        "cost_benefit": "Costs and benefits",
-        "monte_carlo": "Uncertainty in the appraisal",
-        "verdict": "Verdict",
-        "appendix": "Appendix: provenance",
-        "units": "Units",
-        "treated_units": "Treated units",
-        "comparison_units": "Comparison units",
-        "periods": "Periods",
-        "observations": "Observations",
-        "adoption": "Adoption dates",
-        "outcome": "Outcome",
-        "estimator": "Estimator",
-        "estimate": "Estimate",
-        "std_error": "Std. error",
-        "ci": "95% interval",
-        "pvalue": "p-value",
-        "note": "Note",
-        "treated": "treated",
-        "comparison": "comparison",
-        "event_time": "periods since adoption",
-        "effect": "effect",
-        "pv_costs": "Present value of costs",
-        "pv_benefits": "Present value of benefits",
-        "npv": "Net present value",
-        "bcr": "Benefit-cost ratio",
-        "prob_negative": "Probability that NPV < 0",
-        "break_even": "Break-even effect",
-        "irr": "Internal rate of return",
-        "payback": "Discounted payback year",
-        "masked": "{n} values based on fewer than {k} units or people are masked (shown as '–').",
-        "pretrend": "Joint test that all pre-adoption effects are zero: p = {p}.",
-        "pretrend_fail": "Pre-adoption effects are jointly different from zero (p = {p}): the parallel-trends assumption is doubtful.",
-        "pretrend_ok": "No evidence against parallel trends before adoption (p = {p}); this does not prove them.",
-        "honest_rm": "Sensitivity (Rambachan & Roth 2023): the average effect over the first {k} periods after adoption remains different from zero as long as departures from parallel trends after adoption are at most {bd} times the largest departure seen before adoption.",
-        "honest_inf": "Sensitivity (Rambachan & Roth 2023): the average effect over the first {k} periods after adoption remains different from zero for every bound tried on departures from parallel trends relative to those seen before adoption.",
-        "honest_none": "Sensitivity (Rambachan & Roth 2023): the usual interval already includes zero, so no departure from parallel trends is needed to overturn the conclusion.",
-        "honest_na": "Sensitivity analysis (Rambachan & Roth 2023) needs an event study normalised to the period before adoption; none is available for this design.",
-        "v_effect": "The {outcome} changed by {est} (95% interval {lo} to {hi}) because of the initiative, according to {method}.",
-        "v_zero": "The interval includes zero: the data cannot rule out that the initiative had no effect.",
-        "v_good": "The change is in the intended direction and statistically clear at the 5% level.",
-        "v_bad": "The change goes against the intended direction.",
-        "v_npv_pos": "Discounted benefits exceed costs: NPV {npv}, benefit-cost ratio {bcr}.",
-        "v_npv_neg": "Discounted costs exceed benefits: NPV {npv}, benefit-cost ratio {bcr}.",
-        "v_risk": "Allowing for uncertainty in the effect and the costs, the probability of a negative NPV is {p}.",
-        "v_breakeven": "The initiative pays for itself if the effect is at least {be} in absolute value; the least favourable end of the interval is {edge}.",
-        "v_depends": "All benefits come from monetising the effect: NPV would fall to zero if that value were {pct} lower than assumed.",
-        "v_pretrend": "Caution: trends before adoption differed, so the estimate may be biased.",
-        "failed": "This report could not be produced",
-        "failed_cell": "Failing step",
-        "status": "Status",
-        "initiative": "Initiative",
-        "generated": "Generated",
-        "data_sha": "Data SHA-256",
-        "config_sha": "Configuration SHA-256",
-        "versions": "Package versions",
-        "commit": "Commit",
-        "seed": "Seed",
-        "parameters": "Parameters",
-        "index_title": "Evaluation portfolio",
-        "report_link": "report",
-    },
-    "fr": {
-        "report": "Rapport d'évaluation",
-        "what_was_done": "Ce qui a été fait",
-        "design": "Protocole et données",
-        "trends": "Évolution des unités traitées et témoins",
-        "headline": "Effet estimé",
-        "robustness": "Robustesse : autres estimateurs",
-        "event_study": "Effet dans le temps (étude d'événement)",
-        "synthetic": "Le site pilote et son témoin synthétique",
-        "synthetic_text": "Le témoin synthétique est une combinaison pondérée de {n} unités ({top}). Son erreur d'ajustement avant le pilote (RMSPE) est de {rmspe}. Test placebo : le ratio après/avant du pilote est classé {rank} sur {total} ({p}).",
-        "assumptions": "Les hypothèses tiennent-elles ?",
-        "cost_benefit": "Coûts et bénéfices",
-        "monte_carlo": "Incertitude de l'évaluation socio-économique",
-        "verdict": "Conclusion",
-        "appendix": "Annexe : traçabilité",
-        "units": "Unités",
-        "treated_units": "Unités traitées",
-        "comparison_units": "Unités témoins",
-        "periods": "Périodes",
-        "observations": "Observations",
-        "adoption": "Dates d'adoption",
-        "outcome": "Indicateur",
-        "estimator": "Estimateur",
-        "estimate": "Estimation",
-        "std_error": "Erreur type",
-        "ci": "Intervalle à 95 %",
-        "pvalue": "p-valeur",
-        "note": "Remarque",
-        "treated": "traitées",
-        "comparison": "témoins",
-        "event_time": "périodes depuis l'adoption",
-        "effect": "effet",
-        "pv_costs": "Valeur actualisée des coûts",
-        "pv_benefits": "Valeur actualisée des bénéfices",
-        "npv": "Valeur actualisée nette",
-        "bcr": "Ratio bénéfices/coûts",
-        "prob_negative": "Probabilité que la VAN soit négative",
-        "break_even": "Effet d'équilibre",
-        "irr": "Taux de rentabilité interne",
-        "payback": "Année de retour sur investissement (actualisé)",
-        "masked": "{n} valeurs reposant sur moins de {k} unités ou personnes sont masquées (affichées « – »).",
-        "pretrend": "Test joint de nullité des effets avant l'adoption : p = {p}.",
-        "pretrend_fail": "Les effets avant l'adoption sont conjointement différents de zéro (p = {p}) : l'hypothèse de tendances parallèles est douteuse.",
-        "pretrend_ok": "Rien ne contredit les tendances parallèles avant l'adoption (p = {p}), ce qui ne les prouve pas.",
-        "honest_rm": "Sensibilité (Rambachan et Roth, 2023) : l'effet moyen sur les {k} premières périodes après l'adoption reste différent de zéro tant que les écarts aux tendances parallèles après l'adoption ne dépassent pas {bd} fois le plus grand écart observé avant l'adoption.",
-        "honest_inf": "Sensibilité (Rambachan et Roth, 2023) : l'effet moyen sur les {k} premières périodes après l'adoption reste différent de zéro pour toutes les bornes essayées sur les écarts aux tendances parallèles, rapportés à ceux observés avant l'adoption.",
-        "honest_none": "Sensibilité (Rambachan et Roth, 2023) : l'intervalle usuel contient déjà zéro ; aucun écart aux tendances parallèles n'est nécessaire pour remettre en cause la conclusion.",
-        "honest_na": "L'analyse de sensibilité (Rambachan et Roth, 2023) requiert une étude d'événement normalisée sur la période précédant l'adoption ; aucune n'est disponible pour ce protocole.",
-        "v_effect": "L'indicateur « {outcome} » a varié de {est} (intervalle à 95 % : {lo} à {hi}) du fait de l'initiative, selon {method}.",
-        "v_zero": "L'intervalle contient zéro : les données ne permettent pas d'exclure une absence d'effet.",
-        "v_good": "La variation va dans le sens recherché et est statistiquement nette au seuil de 5 %.",
-        "v_bad": "La variation va à l'encontre du sens recherché.",
-        "v_npv_pos": "Les bénéfices actualisés dépassent les coûts : VAN {npv}, ratio bénéfices/coûts {bcr}.",
-        "v_npv_neg": "Les coûts actualisés dépassent les bénéfices : VAN {npv}, ratio bénéfices/coûts {bcr}.",
-        "v_risk": "Compte tenu de l'incertitude sur l'effet et les coûts, la probabilité d'une VAN négative est de {p}.",
-        "v_breakeven": "L'initiative est rentable si l'effet atteint au moins {be} en valeur absolue ; la borne la plus défavorable de l'intervalle est {edge}.",
-        "v_depends": "Tous les bénéfices viennent de la valorisation de l'effet : la VAN serait nulle si cette valeur était inférieure de {pct} à l'hypothèse retenue.",
-        "v_pretrend": "Prudence : les tendances différaient avant l'adoption, l'estimation peut être biaisée.",
-        "failed": "Ce rapport n'a pas pu être produit",
-        "failed_cell": "Étape en échec",
-        "status": "Statut",
-        "initiative": "Initiative",
-        "generated": "Produit le",
-        "data_sha": "SHA-256 des données",
-        "config_sha": "SHA-256 de la configuration",
-        "versions": "Versions des paquets",
-        "commit": "Commit",
-        "seed": "Graine aléatoire",
-        "parameters": "Paramètres",
-        "index_title": "Portefeuille d'évaluations",
-        "report_link": "rapport",
-    },
-}
+
+def _templates() -> Path:
+    # The report's templates folder is defined once, by the exporter (it may be package data).
+    from impact.report.export import TEMPLATES
+
+    return Path(TEMPLATES)
+
+
+def catalogue_path(lang: str | None = None) -> Path:
+    """The ``.pot`` template (``lang=None`` or ``"en"``) or a language's ``.po`` file."""
+    root = _templates() / "locale"
+    if lang in (None, "en"):
+        return root / "impact.pot"
+    return root / lang / "LC_MESSAGES" / "impact.po"
+
+
+def languages() -> tuple[str, ...]:
+    """English plus every language with a catalogue under ``templates/locale``."""
+    root = _templates() / "locale"
+    found = sorted(p.parent.parent.name for p in root.glob("*/LC_MESSAGES/impact.po"))
+    return ("en", *[code for code in found if code != "en"])
 
 
 def check_lang(lang: str) -> str:
+    """Return ``lang`` if a catalogue exists for it, else raise :class:`~impact.errors.ConfigError`."""
     from impact.errors import ConfigError
 
-    if lang not in LANGS:
-        raise ConfigError(f"lang must be one of {', '.join(LANGS)} (got {lang!r})")
+    known = languages()
+    if lang not in known:
+        raise ConfigError(
+            f"lang must be one of {', '.join(known)} (got {lang!r}); to add a language, copy "
+            f"templates/locale/impact.pot to templates/locale/{lang}/LC_MESSAGES/impact.po and translate it"
+        )
     return lang
 
 
+@lru_cache(maxsize=None)
+def _read(path: Path) -> dict[str, str]:
+    from babel.messages.pofile import read_po
+
+    with open(path, "rb") as handle:
+        catalog = read_po(handle)
+    out = {}
+    for message in catalog:
+        if not message.id or message.context is None:
+            continue
+        # A fuzzy entry is a translator's guess awaiting review: English is safer than a wrong sentence.
+        out[message.context] = "" if message.fuzzy else (message.string or "")
+        out.setdefault("__en__" + message.context, message.id)
+    return out
+
+
 def labels(lang: str) -> dict[str, str]:
-    return LABELS[check_lang(lang)]
+    """Every report message in ``lang``, keyed by its ``msgctxt``.
+
+    An untranslated (empty or fuzzy) message falls back to English, as gettext does.
+    """
+    check_lang(lang)
+    english = {k[6:]: v for k, v in _read(catalogue_path("en")).items() if k.startswith("__en__")}
+    if lang == "en":
+        return english
+    translated = {k: v for k, v in _read(catalogue_path(lang)).items() if not k.startswith("__en__") and v}
+    return {**english, **translated}
+
+
+def babel_locale(lang: str):
+    """The Babel :class:`~babel.Locale` of a report language (``"fr"`` -> ``fr_FR`` conventions)."""
+    from babel import Locale
+
+    return Locale.parse(lang)
+
+
+def _missing(x) -> bool:
+    if x is None:
+        return True
+    try:
+        return not math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return True
+
+
+def _minus(text: str) -> str:
+    return text.replace("-", MINUS)
+
+
+def _with_digits(pattern: str, digits: int) -> str:
+    # Keep the locale's own pattern (grouping, spacing, sign position) and fix the decimals.
+    frac = "." + "0" * digits if digits > 0 else ""
+    return re.sub(r"0(\.[0#]+)?", "0" + frac, pattern, count=1)
 
 
 def fmt_number(x, lang: str = "en", digits: int = 1) -> str:
-    """``1,234.5`` in English, ``1 234,5`` in French; '–' for missing values."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    text = f"{x:,.{digits}f}"
-    if lang == "fr":
-        text = text.replace(",", "\u202f").replace(".", ",")
-    return text.replace("-", "−") if lang == "fr" else text
+    """``1,234.5`` in English, ``1 234,5`` in French (Babel); '–' for missing values."""
+    from babel.numbers import format_decimal
+
+    if _missing(x):
+        return MISSING
+    locale = babel_locale(lang)
+    pattern = _with_digits(locale.decimal_formats[None].pattern, digits)
+    return _minus(format_decimal(float(x), format=pattern, locale=locale))
 
 
 def fmt_pct(x, lang: str = "en", digits: int = 0) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return fmt_number(100 * x, lang, digits) + ("\u00a0%" if lang == "fr" else "%")
+    """A share as a percentage: ``12.5%``, ``12,5 %`` (no-break space before % in French)."""
+    from babel.numbers import format_percent
+
+    if _missing(x):
+        return MISSING
+    locale = babel_locale(lang)
+    pattern = _with_digits(locale.percent_formats[None].pattern, digits)
+    return _minus(format_percent(float(x), format=pattern, locale=locale))
 
 
-def fmt_money(x, lang: str = "en", currency: str = "EUR") -> str:
-    """``−€1.80m`` / ``€759,073`` in English, ``−1,80 M €`` / ``759 073 €`` in French."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    symbol = {"EUR": "€", "GBP": "£", "USD": "$"}.get(currency, currency)
-    sign = "−" if x < 0 else ""
-    x = abs(x)
-    if x >= 1e6:
-        body = fmt_number(x / 1e6, lang, 2) + ("\u00a0M" if lang == "fr" else "m")
+def fmt_money(x, lang: str = "en", currency: str = "EUR", digits: int = 1) -> str:
+    """Money, compact from a million up: ``−€1.8M`` / ``−1,8 M €``; whole units below: ``€759,073`` / ``759 073 €``."""
+    from babel.numbers import format_compact_currency, format_currency
+
+    if _missing(x):
+        return MISSING
+    x = float(x)
+    locale = babel_locale(lang)
+    if abs(x) >= 1e6:
+        text = format_compact_currency(x, currency, locale=locale, fraction_digits=digits)
     else:
-        body = fmt_number(x, lang, 0)
-    if lang == "fr":
-        return f"{sign}{body}\u00a0{symbol}"
-    return f"{sign}{symbol}{body}" if symbol in "€£$" else f"{sign}{body} {symbol}"
+        text = format_currency(round(x), currency, locale=locale, currency_digits=False,
+                               format=_with_digits(locale.currency_formats["standard"].pattern, 0))
+    return _minus(text)
 
 
 def fmt_interval(lo, hi, lang: str = "en", digits: int = 1) -> str:
+    """``[1.2, 3.4]`` / ``[1,2 ; 3,4]`` (French separates decimals with commas, so bounds with a semicolon)."""
     sep = " ; " if lang == "fr" else ", "
     return f"[{fmt_number(lo, lang, digits)}{sep}{fmt_number(hi, lang, digits)}]"
+
+
+def fmt_pvalue(p, lang: str = "en", digits: int = 3) -> str:
+    """``p = 0.023``, and ``p < 0.001`` rather than a misleading ``p = 0.000``."""
+    if _missing(p):
+        return MISSING
+    floor = 10.0 ** -digits
+    nbsp = "\u00a0"
+    if float(p) < floor:
+        return f"p{nbsp}<{nbsp}{fmt_number(floor, lang, digits)}"
+    return f"p{nbsp}={nbsp}{fmt_number(p, lang, digits)}"
+
+
+def fmt_date(value, lang: str = "en", format: str = "long") -> str:
+    """A date in words (``1 July 2023`` / ``1 juillet 2023``), or month and year with ``format="MMMM y"``.
+
+    Accepts a date, datetime, pandas Timestamp or ISO string; anything else is returned as written.
+    """
+    from babel.dates import format_date
+
+    if value is None:
+        return MISSING
+    if isinstance(value, str):
+        try:
+            value = _dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if not isinstance(value, _dt.date):
+        return str(value)
+    return format_date(value, format=format, locale=babel_locale(lang))
+
+
+# Units the report can put in words through CLDR (Babel), whatever the language.
+_CLDR_UNITS = {
+    "day": "duration-day", "days": "duration-day", "jour": "duration-day", "jours": "duration-day",
+    "week": "duration-week", "weeks": "duration-week", "semaines": "duration-week",
+    "month": "duration-month", "months": "duration-month", "mois": "duration-month",
+    "hour": "duration-hour", "hours": "duration-hour", "heures": "duration-hour",
+    "minute": "duration-minute", "minutes": "duration-minute",
+    "year": "duration-year", "years": "duration-year", "ans": "duration-year",
+    "%": "concentr-percent", "percent": "concentr-percent",
+    "percentage points": "concentr-percent",
+}
+
+
+def fmt_quantity(x, unit: str | None, lang: str = "en", digits: int = 1) -> str:
+    """A number with its unit in words: ``64 days`` / ``64 jours``; an unknown unit is appended as written."""
+    from babel.units import format_unit
+
+    if _missing(x):
+        return MISSING
+    number = fmt_number(x, lang, digits)
+    if not unit:
+        return number
+    cldr = _CLDR_UNITS.get(unit.strip().lower())
+    if cldr is None:
+        return f"{number}\u00a0{unit}"
+    pattern = _with_digits(babel_locale(lang).decimal_formats[None].pattern, digits)
+    return _minus(format_unit(float(x), cldr, locale=babel_locale(lang), format=pattern))
+
+
+def __getattr__(name):
+    # ``LABELS`` was a Python dict before the catalogue; kept readable for old callers.
+    if name == "LABELS":
+        return {lang: labels(lang) for lang in languages()}
+    raise AttributeError(name)
