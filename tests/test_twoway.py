@@ -202,7 +202,9 @@ def test_wrong_column_suggests_fix():
     [
         (lambda d: d.assign(cohort=np.where(d.time == 2, 3, d.cohort)), "varies within unit"),
         (lambda d: d.assign(cohort=0), "no treated unit"),
-        (lambda d: d.assign(cohort=d.cohort.astype(str)), "cohort column 'cohort' must be numeric"),
+        # Cohorts written as text are read (issue 10); text that is no period is named.
+        (lambda d: d.assign(cohort=np.where(d.unit == 0, "n.d.", d.cohort.astype(str))),
+         "cohort column 'cohort' has values that are not periods: 'n.d.'"),
     ],
 )
 def test_event_study_bad_input(mutate, match):

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from impact.errors import ConfigError, DataError, DroppedRowsWarning
+from impact.periods import PeriodScale, infer_scale, is_never
 
 __all__ = [
     "read_table",
@@ -33,6 +34,10 @@ __all__ = [
     "Panel",
     "check_columns",
     "check_numeric",
+    "check_finite",
+    "check_complete",
+    "period_codes",
+    "MISSING_TOKENS",
     "check_choice",
     "check_alpha",
     "check_fraction",
@@ -80,6 +85,78 @@ def _is_comma_decimal(field: str) -> bool:
     return bool(tail) and head.replace(" ", "").replace("\u202f", "").isdigit() and tail.isdigit()
 
 
+#: Cells read as missing in an otherwise numeric column (case-insensitive), as statistical offices and
+#: spreadsheets write them: not available, not applicable (*sans objet*), not disclosed, Excel's error codes.
+MISSING_TOKENS = frozenset({
+    "", "na", "n/a", "#n/a", "nan", "null", "none", "-", "--", "\u2013", "\u2014", ".", "..", "...", "?",
+    "n.d.", "n.d", "nd", "n/d", "n.c.", "nc", "n.a.", "s.o.", "s.o", "so", "s/o", "n.s.", "ns", "secret", "s",
+    "#div/0!", "#value!", "#ref!", "#num!", "#name?", "#null!",
+})
+# pandas' own missing markers, read as missing in text columns as pandas does by default.
+_PANDAS_NA = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+                        "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
+
+
+def _to_number(text: pd.Series, decimal: str) -> pd.Series:
+    """Numbers from strings written with ``decimal`` and spaces (plain, no-break, narrow) between thousands."""
+    text = text.str.strip().str.replace(r"(?<=\d)[ \u00a0\u202f](?=\d{3}\b)", "", regex=True)
+    if decimal == ",":
+        text = text.str.replace(",", ".", regex=False)
+    return pd.to_numeric(text, errors="coerce")
+
+
+def _clean_columns(frame: pd.DataFrame, path: Path, decimal: str) -> pd.DataFrame:
+    """Numeric columns written with missing-value tokens become numeric, with a note counting the tokens.
+
+    A text column in which every cell is a number or a missing token (``n.d.``, ``-``, ``s.o.``, ``NA``,
+    ``#N/A``...) is converted; the tokens are read as missing and a :class:`DroppedRowsWarning` counts them by
+    token with their rows, so that nothing is dropped unseen. Other text columns are left as they are (unit
+    names, period strings); pandas' own markers (``NA``, ``#N/A``...) are read as missing there, as
+    :func:`pandas.read_csv` does.
+    """
+    notes = []
+    out = {}
+    for col in frame.columns:
+        series = frame[col]
+        if series.dtype != object and not pd.api.types.is_string_dtype(series):
+            continue
+        kind = pd.api.types.infer_dtype(series, skipna=True)
+        if kind not in ("string", "mixed", "mixed-integer", "mixed-integer-float", "empty"):
+            continue
+        # CSV text columns hold only strings; only Excel mixes numbers, dates and text in a column.
+        pure = kind in ("string", "empty")
+        is_str = series.notna().to_numpy() if pure else series.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+        text = series.where(is_str).astype("string")
+        lowered = text.str.strip().str.lower()
+        token = lowered.isin(MISSING_TOKENS).fillna(False).to_numpy(dtype=bool)
+        numbers = _to_number(text, decimal)
+        number_cells = np.zeros(len(series), dtype=bool) if pure else np.asarray(
+            series.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool)), dtype=bool)
+        numeric_ok = (is_str & numbers.notna().to_numpy()) | number_cells | pd.isna(series).to_numpy()
+        if (numeric_ok | token).all() and (numeric_ok & ~pd.isna(series).to_numpy()).any():
+            values = np.where(number_cells, pd.to_numeric(series.where(number_cells), errors="coerce"),
+                              numbers.to_numpy(dtype=float, na_value=np.nan))
+            out[col] = pd.Series(values, index=series.index, dtype=float)
+            if token.any():
+                counts = text[token].str.strip().value_counts()
+                where = ", ".join(f"{tok!r} x{n}" for tok, n in counts.items())
+                rows = np.flatnonzero(token)[:5] + 2
+                notes.append(f"column {str(col)!r}: {int(token.sum())} cells read as missing ({where}; "
+                             f"file lines {', '.join(map(str, rows))}{' ...' if token.sum() > 5 else ''})")
+        else:
+            na = text.isin(_PANDAS_NA).fillna(False).to_numpy(dtype=bool)
+            if na.any():
+                out[col] = series.mask(na)
+    if out:
+        frame = frame.copy()
+        for col, values in out.items():
+            frame[col] = values
+    if notes:
+        warnings.warn(f"{path.name}: " + "; ".join(notes) + "; rows where such a column is used are dropped",
+                      DroppedRowsWarning, stacklevel=3)
+    return frame
+
+
 def read_table(path: str | Path, *, sheet: str | int | None = None, **kwargs) -> pd.DataFrame:
     """Read a CSV, Excel or Parquet file into a DataFrame.
 
@@ -88,6 +165,12 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, **kwargs) ->
     decimal mark (``.`` or ``,``) are detected, so that a French spreadsheet
     export reads without options. Extra keyword arguments go to the pandas
     reader and override the detection.
+
+    In a column of numbers, the usual missing-value tokens (:data:`MISSING_TOKENS`:
+    ``NA``, ``#N/A``, ``n.d.``, ``s.o.``, ``-``...) are read as missing, with
+    a :class:`~impact.errors.DroppedRowsWarning` that counts them and gives
+    their lines; any other text leaves the column as text, and the estimator
+    that needs it numeric names the culprit cells (:func:`check_numeric`).
 
     Parameters
     ----------
@@ -99,49 +182,80 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, **kwargs) ->
     Raises
     ------
     DataError
-        The file does not exist, is empty, or has an unsupported extension.
+        The file does not exist, is empty or has only a header, cannot be
+        parsed, or has an unsupported extension.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"data file {str(path)!r} not found; check the path (relative paths start at {Path.cwd()})")
     suffix = path.suffix.lower()
+    decimal = "."
     try:
         if suffix in {".csv", ".txt", ".tsv"}:
             text = _decode(path.read_bytes(), path)
             if not text.strip():
                 raise DataError(f"data file {str(path)!r} is empty")
+            if "\x00" in text:
+                raise DataError(f"data file {str(path)!r} holds binary data (NUL bytes), not text; "
+                                "export the table as CSV, Excel or Parquet")
             sep, decimal = _sniff_csv(text)
-            options = {"sep": sep, "decimal": decimal, "thousands": None}
+            options = {"sep": sep, "decimal": decimal, "thousands": None, "keep_default_na": False,
+                       "na_values": [""]}
             if decimal == ",":
                 # French number formats group thousands with a space, a no-break space or a
                 # narrow no-break space (1 234,5): make them all the one pandas can skip.
                 text = re.sub(r"(?<=\d)[\u00a0\u202f](?=\d{3})", " ", text)
                 options["thousands"] = " "
             options.update(kwargs)
-            return pd.read_csv(io.StringIO(text), **options)
-        if suffix in {".xlsx", ".xlsm", ".xls"}:
-            return pd.read_excel(path, sheet_name=0 if sheet is None else sheet, **kwargs)
-        if suffix in {".parquet", ".pq"}:
-            return pd.read_parquet(path, **kwargs)
+            frame = pd.read_csv(io.StringIO(text), **options)
+        elif suffix in {".xlsx", ".xlsm", ".xls"}:
+            frame = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, **kwargs)
+        elif suffix in {".parquet", ".pq"}:
+            frame = pd.read_parquet(path, **kwargs)
+        else:
+            raise DataError(f"data file {str(path)!r} has extension {suffix!r}; use .csv, .xlsx or .parquet")
     except DataError:
         raise
-    except (ValueError, pd.errors.ParserError, OSError) as exc:
-        raise DataError(f"cannot read {str(path)!r}: {exc}") from exc
-    raise DataError(
-        f"data file {str(path)!r} has extension {suffix!r}; use .csv, .xlsx or .parquet"
-    )
+    except Exception as exc:  # noqa: BLE001 - readers raise many types on malformed files; all mean "unreadable"
+        raise DataError(f"cannot read {str(path)!r} ({type(exc).__name__}: {exc}); check that it is a "
+                        f"{suffix.lstrip('.').upper()} file and re-export it") from exc
+    if frame.empty:
+        raise DataError(f"data file {str(path)!r} has no data rows"
+                        + (f" (only a header: {', '.join(map(str, frame.columns[:10]))})" if len(frame.columns) else "")
+                        + "; export the table with its rows")
+    return _clean_columns(frame, path, decimal)
 
 
 # --------------------------------------------------------------------------- argument checks
 
 
 def show(value) -> str:
-    """A unit or period label for a message: ``'Utah'``, ``1980``, ``'2020-01-01'`` (no ``np.int64(...)``)."""
-    if isinstance(value, np.datetime64):
-        return repr(str(pd.Timestamp(value)))
+    """A value as a user wrote it, for a message: ``'Évreux'``, ``2022-06``, ``2023-07-01``, ``1980``, ``2.5``.
+
+    Strings are quoted; numbers, dates and periods are not; NumPy scalars lose their ``np.int64(...)``.
+    """
+    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return "missing"
+    if isinstance(value, (np.datetime64, pd.Timestamp)) or type(value).__name__ in ("datetime", "date"):
+        stamp = pd.Timestamp(value)
+        return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
+    if isinstance(value, pd.Period):
+        return str(value)
     if isinstance(value, np.generic):
         value = value.item()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, (int, float)):
+        return str(value)
     return repr(value)
+
+
+def _rows(index, mask, limit: int = 5) -> str:
+    """``row 14`` or ``rows 14, 87 and 3 more`` (index labels of the rows where ``mask`` holds)."""
+    rows = list(np.asarray(index)[np.asarray(mask, dtype=bool)][:limit])
+    more = int(np.asarray(mask, dtype=bool).sum()) - len(rows)
+    head = "row " if len(rows) + more == 1 else "rows "
+    return head + ", ".join(show(r) for r in rows) + (f" and {more} more" if more > 0 else "")
 
 
 def check_columns(data: pd.DataFrame, **roles: str | Sequence[str] | None) -> None:
@@ -168,13 +282,78 @@ def check_columns(data: pd.DataFrame, **roles: str | Sequence[str] | None) -> No
 
 
 def check_numeric(data: pd.DataFrame, column: str, role: str = "outcome") -> None:
-    """Raise :class:`DataError` unless ``column`` is numeric (bool excluded)."""
+    """Raise :class:`DataError` unless ``column`` is numeric (bool excluded), naming the cells that are not.
+
+    The hint fits the culprit: decimal commas get the conversion that fixes
+    them, missing-value tokens (``n.d.``, ``-``...) get :func:`read_table` or
+    ``pd.to_numeric(..., errors='coerce')``, other text gets its rows.
+    """
     series = data[column]
-    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-        sample = series.dropna().astype(str).head(3).tolist()
+    if pd.api.types.is_bool_dtype(series):
+        raise DataError(f"{role} column {column!r} holds True/False values; convert it to 0/1 numbers "
+                        "(e.g. df[col].astype(int))")
+    if pd.api.types.is_numeric_dtype(series):
+        return
+    if pd.api.types.is_datetime64_any_dtype(series):
+        raise DataError(f"{role} column {column!r} holds dates, not numbers (e.g. {show(series.dropna().iloc[0])})")
+    text = series.astype("string").str.strip()
+    present = series.notna().to_numpy()
+    as_point = pd.to_numeric(text, errors="coerce").notna().to_numpy()
+    as_comma = _to_number(text, ",").notna().to_numpy()
+    token = text.str.lower().isin(MISSING_TOKENS).fillna(False).to_numpy(dtype=bool)
+    junk = present & ~as_point & ~as_comma & ~token
+    if junk.any():
+        values = pd.unique(series[junk])[:3]
         raise DataError(
-            f"{role} column {column!r} must be numeric (got dtype {series.dtype}, values like {sample}); "
-            "convert it, e.g. pd.to_numeric(df[col].str.replace(',', '.'))"
+            f"{role} column {column!r} must be numeric but has text {', '.join(show(v) for v in values)} "
+            f"({_rows(series.index, junk)}); correct or empty these cells"
+        )
+    parts = []
+    if (present & token).any():
+        values = pd.unique(series[present & token])[:3]
+        parts.append(f"missing-value markers {', '.join(show(v) for v in values)} ({_rows(series.index, present & token)})")
+    comma = present & ~as_point & as_comma
+    if comma.any():
+        parts.append(f"decimal commas such as {show(series[comma].iloc[0])} ({_rows(series.index, comma)})")
+    fixes = []
+    if (present & token).any():
+        fixes.append("read the file with impact.data.read_table, which reads such markers as missing")
+    if comma.any():
+        fixes.append("convert with pd.to_numeric(df[col].str.replace(',', '.'))" if not (present & token).any() else
+                     "or convert with pd.to_numeric(df[col].str.replace(',', '.'), errors='coerce')")
+    if not fixes:
+        fixes.append("convert it with pd.to_numeric")
+    raise DataError(
+        f"{role} column {column!r} must be numeric but holds text (dtype {series.dtype})"
+        + (f": {'; '.join(parts)}" if parts else "") + "; " + " ".join(fixes)
+    )
+
+
+def check_finite(data: pd.DataFrame, column: str, role: str = "outcome") -> None:
+    """Raise :class:`DataError` naming the rows where a numeric column is ``inf`` or ``-inf``.
+
+    A non-finite value makes least squares diverge (the fixed-effect solver
+    then iterates without converging) or poisons a mean; missing values are
+    handled elsewhere (dropped with a warning, or refused).
+    """
+    values = data[column].to_numpy(dtype=float, na_value=np.nan)
+    bad = np.isinf(values)
+    if bad.any():
+        raise DataError(
+            f"{role} column {column!r} has {int(bad.sum())} infinite value{'s' if bad.sum() > 1 else ''} "
+            f"({_rows(data.index, bad)}); replace them with numbers, or empty the cells to drop those rows"
+        )
+
+
+def check_complete(data: pd.DataFrame, column: str, role: str) -> None:
+    """Raise :class:`DataError` naming the rows where an identifier column (unit, time) is missing."""
+    missing = np.array(pd.isna(data[column]), dtype=bool)
+    if data[column].dtype == object or pd.api.types.is_string_dtype(data[column]):
+        missing = missing | (data[column].astype("string").str.strip() == "").fillna(False).to_numpy(dtype=bool)
+    if missing.any():
+        raise DataError(
+            f"{role} column {column!r} has {int(missing.sum())} missing value{'s' if missing.sum() > 1 else ''} "
+            f"({_rows(data.index, missing)}); every row needs its {role}: fill them or remove those rows"
         )
 
 
@@ -211,12 +390,8 @@ def check_int(name: str, value, minimum: int | None = None) -> int:
 
 
 def never_treated_mask(cohort: pd.Series) -> np.ndarray:
-    """True where ``cohort`` means never treated: 0, NaN or missing."""
-    values = pd.to_numeric(cohort, errors="coerce") if not pd.api.types.is_datetime64_any_dtype(cohort) else cohort
-    missing = np.array(pd.isna(values), dtype=bool)
-    if pd.api.types.is_numeric_dtype(values):
-        missing |= values.fillna(0).to_numpy() == 0
-    return missing
+    """True where ``cohort`` means never treated: 0, ``"0"``, NaN, NaT, missing or an empty cell."""
+    return is_never(cohort)
 
 
 # --------------------------------------------------------------------------- panels
@@ -226,10 +401,14 @@ def never_treated_mask(cohort: pd.Series) -> np.ndarray:
 class Panel:
     """A validated long-form panel with integer codes for units, periods and cohorts.
 
-    ``time_codes`` number the sorted distinct periods ``0..n_periods-1``;
-    ``cohort_codes`` give each row's first treated period on that scale
-    (``n_periods`` and beyond for a cohort after the sample, ``-1`` for never
-    treated). ``periods[code]`` maps a code back to the original label.
+    ``time_codes`` number the periods on their calendar ``0..n_periods-1``
+    (see :mod:`impact.periods`: a period missing from every unit keeps its
+    code); ``cohort_codes`` give each row's first treated period on that scale
+    (``0`` for a cohort at or before the first period: always treated;
+    ``n_periods`` and beyond for a cohort after the sample; ``-1`` for never
+    treated). ``periods[code]`` maps a code back to the user's label
+    (integer, Timestamp or pandas Period) and :meth:`period_text` to a label
+    for readers (``Jul 2023``, ``juil. 2023``).
     """
 
     data: pd.DataFrame
@@ -243,6 +422,7 @@ class Panel:
     time_codes: np.ndarray
     cohort_codes: np.ndarray | None
     units: np.ndarray
+    scale: PeriodScale | None = None
 
     @property
     def n_units(self) -> int:
@@ -260,9 +440,20 @@ class Panel:
     def balanced(self) -> bool:
         return len(self.data) == self.n_units * self.n_periods
 
+    @property
+    def always_treated_units(self) -> np.ndarray:
+        """Units treated from the first period on (cohort at or before it): no untreated period to compare."""
+        if self.cohort_codes is None:
+            return self.units[:0]
+        return self.units[np.unique(self.unit_codes[self.cohort_codes == 0])]
+
     def period_label(self, code):
         """Original period label(s) for integer code(s)."""
         return self.periods[np.asarray(code)]
+
+    def period_text(self, code, locale: str = "en") -> list[str]:
+        """Period labels for readers in ``locale``: ``Jul 2023`` / ``juil. 2023``, ``2023 Q3`` / ``T3 2023``."""
+        return self.scale.format(code, locale) if self.scale is not None else [show(p) for p in self.period_label(code)]
 
     def require_balanced(self, need: str) -> None:
         """Raise :class:`DataError` naming the first missing (unit, period) unless every unit has every period."""
@@ -284,35 +475,52 @@ class Panel:
         return matrix
 
 
-def _period_codes(values: pd.Series, column: str) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        periods = np.sort(values.dropna().unique())
-    except TypeError as exc:
-        raise DataError(f"time column {column!r} mixes values that cannot be ordered ({exc}); use integers or dates") from exc
-    return periods, np.searchsorted(periods, values.to_numpy())
+def period_codes(
+    data: pd.DataFrame, time: str, cohort: str | None = None
+) -> tuple[PeriodScale, np.ndarray, np.ndarray | None]:
+    """The calendar of ``time`` and each row's period and cohort codes on it (see :mod:`impact.periods`).
 
-
-def cohort_codes(data: pd.DataFrame, cohort: str, periods: np.ndarray) -> np.ndarray:
-    """Each row's first treated period as an index into the sorted ``periods``; -1 for never treated.
-
-    A cohort between two observed periods starts at the next observed one; a
-    cohort after the last period gets ``len(periods)``.
+    Cohort codes are -1 for never treated (0, NaN, empty), 0 for a cohort at
+    or before the first period (always treated), and may reach ``n`` or more
+    for a cohort after the last period. A cohort off the calendar (between
+    two periods, another frequency) is a :class:`DataError` naming it.
     """
+    scale = infer_scale(data[time], time)
+    tcodes = scale.codes(data[time], "time", time)
+    return scale, tcodes, (cohort_codes(data, cohort, scale) if cohort is not None else None)
+
+
+def cohort_codes(data: pd.DataFrame, cohort: str, periods) -> np.ndarray:
+    """Each row's first treated period as a code on the calendar of ``periods``; -1 for never treated.
+
+    ``periods`` is a :class:`~impact.periods.PeriodScale` or the sorted
+    period labels. A cohort before the first period gets 0 (always treated);
+    a cohort after the last period gets ``n_periods`` or more; a cohort between
+    two periods is a :class:`DataError`.
+    """
+    scale = periods if isinstance(periods, PeriodScale) else infer_scale(pd.Series(periods), "time")
     series = data[cohort]
-    never = never_treated_mask(series)
+    never = is_never(series)
     codes = np.full(len(series), -1, dtype=np.int64)
-    treated_values = series.to_numpy()[~never]
-    if pd.api.types.is_datetime64_any_dtype(series) or np.issubdtype(periods.dtype, np.datetime64):
-        treated_values = pd.to_datetime(treated_values).to_numpy()
-    try:
-        # A cohort between two observed periods starts at the next observed one.
-        codes[~never] = np.searchsorted(periods, treated_values, side="left")
-    except TypeError as exc:
-        raise DataError(
-            f"cohort column {cohort!r} holds values that cannot be compared with the periods ({exc}); "
-            "give the first treated period on the same scale as the time column, 0 or empty for never treated"
-        ) from exc
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        inf = np.isinf(series.to_numpy(dtype=float, na_value=np.nan))
+        if inf.any():
+            raise DataError(
+                f"cohort column {cohort!r} has {int(inf.sum())} infinite values ({_rows(series.index, inf)}); "
+                "write 0 or leave the cell empty for never-treated units"
+            )
+    if (~never).any():
+        codes[~never] = np.maximum(scale.codes(series[~never], "cohort", cohort), 0)
     return codes
+
+
+def _unit_codes(values: pd.Series, column: str) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        units, codes = np.unique(values.to_numpy(), return_inverse=True)
+    except TypeError:
+        # A column mixing numbers and text (Excel: 75001 and '2A004') is coded on its text.
+        units, codes = np.unique(values.astype(str).to_numpy(), return_inverse=True)
+    return units, codes
 
 
 def validate_panel(
@@ -330,12 +538,14 @@ def validate_panel(
 ) -> Panel:
     """Validate a long-form panel and map its periods and cohorts to integers.
 
-    Checks, each with a message that names the column and the fix: the
-    columns exist; the outcome (and covariates) are numeric; no unit appears
+    Checks, each with a message that names the column, the rows and the fix:
+    the columns exist; the outcome (and covariates, treatment) are numeric and
+    finite; no unit or period is missing; periods and cohorts are written in a
+    form :mod:`impact.periods` reads and on one calendar; no unit appears
     twice in a period (unless ``repeated_cross_section``); at least two
     periods; treated and untreated units are both present; the cohort is
     constant within a unit; a 0/1 ``treatment`` holds only 0 and 1. Rows with
-    a missing outcome, unit, period or covariate are dropped with a
+    a missing outcome, covariate or treatment are dropped with a
     :class:`~impact.errors.DroppedRowsWarning` that says how many.
 
     Returns
@@ -344,26 +554,20 @@ def validate_panel(
     """
     covariates = list(covariates or [])
     check_columns(data, outcome=outcome, unit=unit, time=time, cohort=cohort, treatment=treatment, covariates=covariates)
-    check_numeric(data, outcome, "outcome")
-    for cov in covariates:
-        check_numeric(data, cov, "covariate")
-    if treatment is not None:
-        check_numeric(data, treatment, "treatment")
-    if cohort is not None and not (
-        pd.api.types.is_numeric_dtype(data[cohort]) or pd.api.types.is_datetime64_any_dtype(data[cohort])
-    ):
-        raise DataError(
-            f"cohort column {cohort!r} must be numeric or a date (got dtype {data[cohort].dtype}); "
-            "give the first treated period, 0 or empty for never treated"
-        )
+    numeric = [(outcome, "outcome"), *[(c, "covariate") for c in covariates]] + ([(treatment, "treatment")] if treatment else [])
+    for col, role in numeric:
+        check_numeric(data, col, role)
+        check_finite(data, col, role)
+    check_complete(data, unit, "unit")
+    check_complete(data, time, "time")
 
-    required = [outcome, unit, time, *covariates] + ([treatment] if treatment else [])
+    required = [c for c, _ in numeric]
     missing = data[required].isna().any(axis=1).to_numpy()
     if missing.any():
         counts = data[required].isna().sum()
         detail = ", ".join(f"{c!r}: {n}" for c, n in counts.items() if n)
         warnings.warn(
-            f"dropped {int(missing.sum())} of {len(data)} rows with missing values ({detail})",
+            f"dropped {int(missing.sum())} of {len(data)} rows with missing values ({detail}; {_rows(data.index, missing)})",
             DroppedRowsWarning,
             stacklevel=2,
         )
@@ -371,31 +575,31 @@ def validate_panel(
     if frame.empty:
         raise DataError(f"no rows left after dropping missing values in {required}")
 
+    scale, time_codes, codes = period_codes(frame, time, cohort)
+    periods = scale.labels
+    if scale.n < 2:
+        raise DataError(f"time column {time!r} has a single period ({show(periods[0])}); "
+                        "a before/after comparison needs at least two")
+    units, unit_codes = _unit_codes(frame[unit], unit)
+
     if not repeated_cross_section:
-        dup = frame.duplicated([unit, time], keep=False)
+        cell = unit_codes.astype(np.int64) * scale.n + time_codes
+        dup = pd.Series(cell).duplicated(keep=False).to_numpy()
         if dup.any():
-            first = frame.loc[dup, [unit, time]].iloc[0]
+            first = np.flatnonzero(dup)[0]
             raise DataError(
-                f"{int(dup.sum())} rows share a ({unit!r}, {time!r}) pair, e.g. {unit}={first[unit]!r}, "
-                f"{time}={first[time]!r}; keep one row per unit and period (aggregate or deduplicate first), "
-                "or pass panel=False for repeated cross-sections"
+                f"{int(dup.sum())} rows share a ({unit!r}, {time!r}) pair, e.g. {unit}={show(frame[unit].iloc[first])}, "
+                f"{time}={show(frame[time].iloc[first])}; keep one row per unit and period (aggregate or deduplicate "
+                "first), or pass panel=False for repeated cross-sections"
             )
 
-    periods, time_codes = _period_codes(frame[time], time)
-    if len(periods) < 2:
-        raise DataError(f"time column {time!r} has a single period ({periods[0]!r}); a before/after comparison needs at least two")
-
-    units, unit_codes = np.unique(frame[unit].to_numpy(), return_inverse=True)
-
-    codes = None
     if cohort is not None:
-        codes = cohort_codes(frame, cohort, periods)
         if not repeated_cross_section:
             spread = pd.Series(codes).groupby(unit_codes).nunique()
             if (spread > 1).any():
                 bad = units[spread.index[spread > 1][0]]
                 raise DataError(
-                    f"cohort column {cohort!r} varies within unit {bad!r} ({int((spread > 1).sum())} units in all); "
+                    f"cohort column {cohort!r} varies within unit {show(bad)} ({int((spread > 1).sum())} units in all); "
                     "the cohort is the first treated period and must be the same in every row of a unit"
                 )
         is_treated = codes >= 0
@@ -403,7 +607,7 @@ def validate_panel(
         values = frame[treatment].to_numpy()
         if not np.isin(values, [0, 1]).all():
             bad = values[~np.isin(values, [0, 1])][0]
-            raise DataError(f"treatment column {treatment!r} must hold only 0 and 1 (found {bad!r})")
+            raise DataError(f"treatment column {treatment!r} must hold only 0 and 1 (found {show(bad)})")
         ever = pd.Series(values).groupby(unit_codes).transform("max").to_numpy()
         is_treated = ever == 1
     else:
@@ -431,6 +635,7 @@ def validate_panel(
         time_codes=time_codes.astype(np.int64),
         cohort_codes=codes,
         units=units,
+        scale=scale,
     )
 
 

@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from impact.data import check_columns, check_numeric, cohort_codes
+from impact.data import check_columns, check_complete, check_finite, check_numeric, period_codes, show
 from impact.errors import ConfigError, DataError, DroppedRowsWarning
 
 __all__ = ["CSData", "prepare"]
@@ -44,7 +44,10 @@ class CSData:
 
 
 def _codes(values: pd.Series, sort: bool = True):
-    codes, uniques = pd.factorize(values, sort=sort)
+    try:
+        codes, uniques = pd.factorize(values, sort=sort)
+    except TypeError:  # numbers and text mixed (Excel: 75001 and '2A004'): code the text
+        codes, uniques = pd.factorize(values.astype(str), sort=sort)
     return codes.astype(np.int64), np.asarray(uniques)
 
 
@@ -56,7 +59,7 @@ def _constant_within(codes_or_values: np.ndarray, ids: np.ndarray, n_units: int,
     if bad.any():
         n_bad = len(np.unique(ids[bad]))
         raise DataError(
-            f"{role} column {column!r} varies within unit {units[ids[bad][0]]!r} ({n_bad} units in all); "
+            f"{role} column {column!r} varies within unit {show(units[ids[bad][0]])} ({n_bad} units in all); "
             f"it must be the same in every row of a unit"
         )
     return first
@@ -68,14 +71,12 @@ def prepare(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
     check_columns(data, outcome=outcome, unit=unit, time=time, cohort=cohort, covariates=covariates,
                   weights=weights, cluster=cluster)
     check_numeric(data, outcome, "outcome")
-    series = data[cohort]
-    if not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_datetime64_any_dtype(series)):
-        raise DataError(
-            f"cohort column {cohort!r} must be numeric or a date (got dtype {series.dtype}); "
-            "give the first treated period, 0 or empty for never treated"
-        )
+    check_finite(data, outcome, "outcome")
+    check_complete(data, unit, "unit")
+    check_complete(data, time, "time")
     for cov in covariates:
         check_numeric(data, cov, "covariate")
+        check_finite(data, cov, "covariate")
         n_missing = int(data[cov].isna().sum())
         if n_missing:
             raise DataError(
@@ -83,9 +84,10 @@ def prepare(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
                 "before estimating (dropping rows would unbalance the panel)"
             )
         if data[cov].nunique() < 2:
-            raise DataError(f"covariate column {cov!r} has no variation (always {data[cov].iloc[0]!r}); remove it")
+            raise DataError(f"covariate column {cov!r} has no variation (always {show(data[cov].iloc[0])}); remove it")
     if weights is not None:
         check_numeric(data, weights, "weights")
+        check_finite(data, weights, "weights")
         w = data[weights]
         if w.isna().any() or (w < 0).any() or not (w > 0).any():
             raise DataError(f"weights column {weights!r} must be non-negative with no missing values and not all zero")
@@ -107,9 +109,10 @@ def prepare(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
     if data.empty:
         raise DataError(f"no rows left after dropping missing values in {required}")
 
-    tcode, periods = _codes(data[time])
+    scale, tcode, codes = period_codes(data, time, cohort)
+    periods = scale.labels
     if len(periods) < 2:
-        raise DataError(f"time column {time!r} has a single period ({periods[0]!r}); a before/after comparison "
+        raise DataError(f"time column {time!r} has a single period ({show(periods[0])}); a before/after comparison "
                         "needs at least two")
     ids, units = _codes(data[unit])
     n_units, n_periods = len(units), len(periods)
@@ -119,11 +122,10 @@ def prepare(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
             cell = int(np.argmax(counts > 1))
             raise DataError(
                 f"{int(counts[counts > 1].sum())} rows share a ({unit!r}, {time!r}) pair, e.g. "
-                f"{unit}={units[cell // n_periods]!r}, {time}={periods[cell % n_periods]!r}; keep one row per unit "
+                f"{unit}={show(units[cell // n_periods])}, {time}={show(periods[cell % n_periods])}; keep one row per unit "
                 "and period (aggregate or deduplicate first), or pass panel=False for repeated cross-sections"
             )
 
-    codes = cohort_codes(data, cohort, periods)
     if panel:
         _constant_within(codes, ids, n_units, units, cohort, "cohort")
     if not (codes >= 0).any():

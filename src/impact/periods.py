@@ -1,0 +1,421 @@
+"""Periods as labs write them: parse, infer the calendar, code as integers and back.
+
+A time or cohort column may hold integers (``2021``, ``1..T``), dates and
+datetimes (Excel date cells), pandas Periods, or strings in the usual forms:
+``2023-07``, ``07/2023``, ``2023-07-01``, ``01/07/2023``, ``2023Q3``,
+``2023-T3`` (French *trimestre*), ``Q3 2023``, ``2023``. :func:`infer_scale`
+reads a time column into a :class:`PeriodScale`; its :meth:`~PeriodScale.codes`
+maps any such values (periods or cohorts) to consecutive integer codes and
+:attr:`~PeriodScale.labels` maps codes back.
+
+Decision: codes follow the calendar, not the observed values. The step of the
+scale is the greatest common divisor of the gaps between observed periods
+(one month for monthly data, three for quarterly data written as months, two
+for a biennial survey coded by year), and code ``k`` is the ``k``-th step
+after the first observed period. A month missing from every unit therefore
+keeps its code (an empty period), so that event time ``t - g`` counts
+calendar steps: "three months after adoption" means three months even across
+a gap. On data without such gaps (the usual case) the codes equal the rank of
+the distinct periods, which is what :class:`impact.data.Panel` did before.
+
+A cohort (first treated period) must fall on the same grid: a value between
+two periods (``2023-07-15`` on a monthly scale) or on another frequency
+(``2023Q3`` against months) is a :class:`~impact.errors.DataError` naming it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from impact.errors import DataError
+
+__all__ = ["PeriodScale", "infer_scale", "parse_periods", "format_period", "unit_name", "is_never"]
+
+#: Internal units: plain integers, months since 1970-01 (for months, quarters and years), days since 1970-01-01.
+_BASES = ("int", "month", "day")
+
+# Forms written in spreadsheets; each maps a string to (base, ordinal, written frequency).
+_YEAR = re.compile(r"^(\d{4})$")
+_MONTH_YM = re.compile(r"^(\d{4})[-/.](\d{1,2})$")
+_MONTH_MY = re.compile(r"^(\d{1,2})[-/.](\d{4})$")
+_QUARTER_YQ = re.compile(r"^(\d{4})\s*[-/ ]?\s*[QqTt]([1-4])$")
+_QUARTER_QY = re.compile(r"^[QqTt]([1-4])\s*[-/ ]?\s*(\d{4})$")
+_DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
+_DATE_DMY = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
+_INTEGER = re.compile(r"^[+-]?\d+(?:\.0*)?$")
+
+#: Cohort values meaning "never treated" besides 0 and missing (cells a spreadsheet leaves empty or blank).
+_NEVER_STRINGS = {"", "0", "0.0"}
+
+_UNIT_NAMES = {
+    "en": {"month": "months", "quarter": "quarters", "year": "years", "day": "days", "week": "weeks",
+           "period": "periods"},
+    "fr": {"month": "mois", "quarter": "trimestres", "year": "années", "day": "jours", "week": "semaines",
+           "period": "périodes"},
+}
+
+
+def _show(value) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, (pd.Timestamp, _dt.datetime, np.datetime64)):
+        ts = pd.Timestamp(value)
+        return str(ts.date()) if ts == ts.normalize() else str(ts)
+    if isinstance(value, np.generic):
+        value = value.item()
+    return str(value)
+
+
+def is_never(values: pd.Series) -> np.ndarray:
+    """True where a cohort value means never treated: 0, ``"0"``, NaN, NaT, None or an empty string."""
+    missing = np.asarray(pd.isna(values), dtype=bool)
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return missing | (np.nan_to_num(values.to_numpy(dtype=float), nan=0.0) == 0)
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        text = values.astype(str).str.strip()
+        numeric = pd.to_numeric(values.where(~missing), errors="coerce")
+        return missing | text.isin(_NEVER_STRINGS).to_numpy() | (numeric == 0).to_numpy()
+    return missing
+
+
+def _rows(index, mask, limit: int = 5) -> str:
+    """``row 14`` or ``rows 14, 87 and 3 more``: index labels of the rows where ``mask`` holds."""
+    rows = list(np.asarray(index)[np.asarray(mask)][:limit])
+    more = int(np.asarray(mask).sum()) - len(rows)
+    head = "row " if len(rows) + more == 1 else "rows "
+    return head + ", ".join(_show(r) for r in rows) + (f" and {more} more" if more > 0 else "")
+
+
+def _parse_strings(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse unique strings into (base code, ordinal, written frequency); base -1 where nothing matched."""
+    n = len(text)
+    base = np.full(n, -1)
+    ordinal = np.zeros(n, dtype=np.int64)
+    written = np.full(n, "", dtype=object)
+
+    def take(pattern, fn, b, freq):
+        m = text.str.extract(pattern).to_numpy()
+        hit = (base < 0) & ~pd.isna(m[:, 0])
+        if hit.any():
+            ordinal[hit] = fn(m[hit].astype(np.int64))
+            base[hit] = b
+            written[hit] = freq
+
+    month = lambda y, mo: (y - 1970) * 12 + mo - 1  # noqa: E731
+    take(_YEAR, lambda m: month(m[:, 0], 1), 1, "Y")
+    take(_MONTH_YM, lambda m: month(m[:, 0], m[:, 1]), 1, "M")
+    take(_MONTH_MY, lambda m: month(m[:, 1], m[:, 0]), 1, "M")
+    take(_QUARTER_YQ, lambda m: month(m[:, 0], 3 * m[:, 1] - 2), 1, "Q")
+    take(_QUARTER_QY, lambda m: month(m[:, 1], 3 * m[:, 0] - 2), 1, "Q")
+    for pattern, order in ((_DATE_ISO, (0, 1, 2)), (_DATE_DMY, (2, 1, 0))):
+        m = text.str.extract(pattern).to_numpy()
+        hit = (base < 0) & ~pd.isna(m[:, 0])
+        if hit.any():
+            parts = m[hit][:, list(order)].astype(np.int64)
+            days = pd.to_datetime(
+                pd.DataFrame({"year": parts[:, 0], "month": parts[:, 1], "day": parts[:, 2]}), errors="coerce")
+            ok = days.notna().to_numpy()
+            idx = np.flatnonzero(hit)[ok]
+            ordinal[idx] = (days[ok].to_numpy().astype("datetime64[D]").astype(np.int64))
+            base[idx] = 2
+            written[idx] = "D"
+    hit = (base < 0) & text.str.fullmatch(_INTEGER.pattern[1:-1]).fillna(False).to_numpy()
+    if hit.any():
+        ordinal[hit] = pd.to_numeric(text[hit]).astype(np.int64).to_numpy()
+        base[hit] = 0
+        written[hit] = "int"
+    # Months outside 1..12 (2023-13) matched the pattern but are no month.
+    months = text.str.extract(_MONTH_YM).to_numpy()[:, 1]
+    months_my = text.str.extract(_MONTH_MY).to_numpy()[:, 0]
+    for col in (months, months_my):
+        wrong = ~pd.isna(col)
+        wrong[wrong] = ~np.isin(col[wrong].astype(int), np.arange(1, 13))
+        base[wrong & (written == "M")] = -1
+    return base, ordinal, written
+
+
+def parse_periods(values: pd.Series, column: str, role: str = "time") -> tuple[np.ndarray, str, np.ndarray]:
+    """Parse non-missing period values into ``(ordinals, base, written)``.
+
+    ``base`` is ``"int"``, ``"month"`` or ``"day"``; ``ordinals`` are integers
+    on that base (months since January 1970, days since 1970-01-01);
+    ``written`` gives each value's written frequency (``"int"``, ``"Y"``,
+    ``"Q"``, ``"M"``, ``"D"``, ``"datetime"``), used for labels.
+
+    Raises
+    ------
+    DataError
+        A value matches no accepted form, or the column mixes forms of
+        different kinds (months and plain dates, integers and dates).
+    """
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64), "int", np.zeros(0, dtype=object)
+    if isinstance(values.dtype, pd.PeriodDtype):
+        freq = values.dtype.freq.name[0]
+        if freq in "MQY" or freq == "A":
+            ords = values.dt.asfreq("M", how="start").array.asi8
+            return ords.astype(np.int64), "month", np.full(len(values), "Y" if freq == "A" else freq, dtype=object)
+        if freq in "DW":
+            days = values.dt.start_time.to_numpy().astype("datetime64[D]").astype(np.int64)
+            return days, "day", np.full(len(values), "D", dtype=object)
+        raise DataError(f"{role} column {column!r} holds periods of frequency {values.dtype.freq.name}; "
+                        "use days, weeks, months, quarters or years")
+    if pd.api.types.is_datetime64_any_dtype(values):
+        stamps = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
+        days = stamps.to_numpy().astype("datetime64[D]")
+        if (stamps.to_numpy() != days.astype(stamps.to_numpy().dtype)).any():
+            bad = stamps.to_numpy() != days.astype(stamps.to_numpy().dtype)
+            raise DataError(f"{role} column {column!r} holds times of day (e.g. {_show(values[bad].iloc[0])}); "
+                            "give dates, months or years")
+        return _dates_to_ordinals(days.astype(np.int64))
+    if pd.api.types.is_bool_dtype(values):
+        raise DataError(f"{role} column {column!r} holds True/False values; give periods (integers or dates)")
+    if pd.api.types.is_numeric_dtype(values):
+        num = values.to_numpy(dtype=float)
+        bad = ~np.isfinite(num) | (num != np.round(num))
+        if bad.any():
+            raise DataError(f"{role} column {column!r} has values that are not whole numbers, e.g. "
+                            f"{_show(values[bad].iloc[0])} ({_rows(values.index, bad)}); "
+                            "periods are integers, dates or strings such as 2023-07")
+        return num.astype(np.int64), "int", np.full(len(num), "int", dtype=object)
+    # Object or string: strings in the usual forms, or Python dates/periods/numbers (Excel mixes them).
+    codes, uniques = pd.factorize(values)
+    uniq = pd.Series(uniques, dtype=object)
+    stamps = uniq.map(lambda v: isinstance(v, (_dt.date, np.datetime64)))
+    periods_ = uniq.map(lambda v: isinstance(v, pd.Period))
+    numbers = uniq.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool))
+    text = uniq.where(~(stamps | periods_ | numbers), None).astype(str).str.strip()
+    base, ordinal, written = _parse_strings(text.where(~(stamps | periods_ | numbers), "\x00"))
+    if numbers.any():
+        num = uniq[numbers].astype(float).to_numpy()
+        whole = np.isfinite(num) & (num == np.round(num))
+        idx = np.flatnonzero(numbers.to_numpy())[whole]
+        ordinal[idx], base[idx], written[idx] = num[whole].astype(np.int64), 0, "int"
+    if periods_.any():
+        idx = np.flatnonzero(periods_.to_numpy())
+        per = pd.PeriodIndex(uniq[periods_].tolist()) if len({p.freqstr for p in uniq[periods_]}) == 1 else None
+        if per is None:
+            raise DataError(f"{role} column {column!r} mixes periods of different frequencies; use one")
+        o, b, w = parse_periods(pd.Series(per), column, role)
+        ordinal[idx], base[idx], written[idx] = o, {"int": 0, "month": 1, "day": 2}[b], w
+    if stamps.any():
+        idx = np.flatnonzero(stamps.to_numpy())
+        ts = pd.to_datetime(uniq[stamps].tolist())
+        o, b, w = parse_periods(pd.Series(ts), column, role)
+        ordinal[idx], base[idx], written[idx] = o, {"int": 0, "month": 1, "day": 2}[b], w
+    if (base < 0).any():
+        bad_values = uniq[base < 0]
+        bad_rows = np.isin(codes, np.flatnonzero(base < 0))
+        raise DataError(
+            f"{role} column {column!r} has values that are not periods: "
+            f"{', '.join(_show(v) for v in bad_values[:3])} ({_rows(values.index, bad_rows)}); "
+            "write periods as integers, dates, or strings such as 2023-07, 07/2023, 2023-07-01, 2023Q3, 2023-T3 or 2023"
+        )
+    kinds = set(base.tolist())
+    if len(kinds) > 1:
+        # Years written as 2023 or '2023' fit a yearly (month-based) calendar; anything else is a real mix.
+        if kinds == {0, 1} and (written[base == 1] == "Y").all():
+            ordinal[base == 0] = (ordinal[base == 0] - 1970) * 12
+            written[base == 0] = "Y"
+            base[base == 0] = 1
+        elif kinds == {1, 2}:
+            day_idx = np.flatnonzero(base == 2)
+            o, _, w = _dates_to_ordinals(ordinal[day_idx], force_month=True, column=column, role=role)
+            ordinal[day_idx], base[day_idx], written[day_idx] = o, 1, w
+        else:
+            first = {k: uniq[base == k].iloc[0] for k in kinds}
+            names = {0: "a number", 1: "a month, quarter or year", 2: "a date"}
+            raise DataError(
+                f"{role} column {column!r} mixes kinds of periods: "
+                + ", ".join(f"{_show(v)} ({names[k]})" for k, v in first.items())
+                + "; write every period the same way"
+            )
+    b = _BASES[int(base[0])]
+    if b == "day":
+        o, b2, w = _dates_to_ordinals(ordinal)
+        return o[codes], b2, w[codes]
+    return ordinal[codes], b, written[codes]
+
+
+def _dates_to_ordinals(days: np.ndarray, force_month: bool = False, column: str = "", role: str = "time"):
+    """Days since epoch -> month ordinals when every date is the first (or last) of its month, else days."""
+    d = days.astype("datetime64[D]")
+    month = d.astype("datetime64[M]")
+    first = (d == month.astype("datetime64[D]")).all()
+    last = (d == ((month + 1).astype("datetime64[D]") - 1)).all()
+    if first or last:
+        return month.astype(np.int64), "month", np.full(len(d), "datetime", dtype=object)
+    if force_month:
+        bad = d[d != month.astype("datetime64[D]")][0]
+        raise DataError(f"{role} column {column!r} mixes months with a date inside a month ({bad}); "
+                        "give every period as a month (2023-07) or as the first day of it")
+    return days.astype(np.int64), "day", np.full(len(d), "datetime", dtype=object)
+
+
+@dataclass(frozen=True)
+class PeriodScale:
+    """The calendar of a time column: code ``k`` is ``start + k * step`` on ``base``.
+
+    ``base`` is ``"int"`` (plain integers), ``"month"`` (months since January
+    1970: monthly, quarterly and yearly data) or ``"day"`` (days since
+    1970-01-01: daily and weekly data). ``written`` is how the time column was
+    written (``"int"``, ``"Y"``, ``"Q"``, ``"M"``, ``"D"`` or
+    ``"datetime"``) and decides the type of :attr:`labels`.
+    """
+
+    base: str
+    start: int
+    step: int
+    n: int
+    written: str
+    column: str = "time"
+
+    @property
+    def frequency(self) -> str:
+        """``"integer"``, ``"year"``, ``"quarter"``, ``"month"``, ``"week"`` or ``"day"``."""
+        if self.base == "int":
+            return "integer"
+        if self.base == "day":
+            return "week" if self.step % 7 == 0 else "day"
+        if self.step % 12 == 0 and self.start % 12 == 0 or self.written == "Y":
+            return "year"
+        if self.step % 3 == 0 and self.start % 3 == 0 or self.written == "Q":
+            return "quarter"
+        return "month"
+
+    @property
+    def unit(self) -> str:
+        """The unit of one step of event time: month, quarter, year, week, day or period."""
+        if self.base == "int":
+            return "period"
+        if self.base == "day":
+            return {1: "day", 7: "week"}.get(self.step, "period")
+        return {1: "month", 3: "quarter", 12: "year"}.get(self.step, "period")
+
+    def ordinals(self, codes) -> np.ndarray:
+        return self.start + np.asarray(codes, dtype=np.int64) * self.step
+
+    @property
+    def labels(self) -> np.ndarray:
+        """One label per code, of the type the user wrote: integers, Timestamps or pandas Periods."""
+        return self.label(np.arange(self.n))
+
+    def label(self, codes) -> np.ndarray:
+        o = self.ordinals(codes)
+        if self.base == "int":
+            return o
+        if self.written == "datetime" or self.base == "day":
+            unit = "datetime64[M]" if self.base == "month" else "datetime64[D]"
+            return o.astype(unit).astype("datetime64[ns]")
+        freq = {"Y": "Y", "Q": "Q", "M": "M"}.get(self.written, "M")
+        months = pd.PeriodIndex.from_ordinals(o, freq="M")
+        return np.asarray(months.asfreq(freq), dtype=object)
+
+    def timestamps(self, codes) -> pd.DatetimeIndex:
+        """Dates for a time axis (start of each period); integer scales give their integers back."""
+        o = self.ordinals(codes)
+        if self.base == "int":
+            return o
+        unit = "datetime64[M]" if self.base == "month" else "datetime64[D]"
+        return pd.DatetimeIndex(o.astype(unit).astype("datetime64[ns]"))
+
+    def format(self, codes, locale: str = "en") -> list[str]:
+        """Labels for readers: ``Jul 2023`` / ``juil. 2023``, ``2023 Q3`` / ``T3 2023``, ``2023``, dates."""
+        return [format_period(o, self.base, self.frequency, locale) for o in self.ordinals(np.atleast_1d(codes))]
+
+    def unit_name(self, locale: str = "en") -> str:
+        """Plural name of one step of event time in ``locale``: months / mois, quarters / trimestres..."""
+        return unit_name(self.unit, locale)
+
+    def codes(self, values: pd.Series, role: str = "time", column: str | None = None) -> np.ndarray:
+        """Integer codes of ``values`` (no missing values) on this calendar.
+
+        Codes may fall outside ``0..n-1`` (cohorts before or after the
+        sample). A value off the grid is a :class:`DataError` naming it.
+        """
+        column = column or self.column
+        ords, base, written = parse_periods(values, column, role)
+        coarse = {"Y": ("month", "quarter"), "Q": ("month",)}
+        wrong = np.isin(written, [w for w, f in coarse.items() if self.frequency in f])
+        if base == self.base == "month" and wrong.any():
+            name = {"Y": "a year", "Q": "a quarter"}[written[wrong][0]]
+            raise DataError(
+                f"{role} column {column!r} has {_show(values[wrong].iloc[0])}, {name}, but {self.column!r} holds "
+                f"{self.frequency}s ({_rows(values.index, wrong)}); give the first treated {self.frequency}"
+            )
+        if base == "day" and self.base == "month":
+            d = ords.astype("datetime64[D]")
+            inside = d != d.astype("datetime64[M]").astype("datetime64[D]")
+            raise DataError(
+                f"{role} column {column!r} has {_show(values[inside].iloc[0])} ({_rows(values.index, inside)}), "
+                f"which falls inside a {self.frequency} of "
+                f"{self.column!r} rather than on its first day; give the first treated {self.frequency} "
+                "(e.g. 2023-07 or 2023-07-01)"
+            )
+        if base != self.base:
+            if self.base == "month" and base == "int" and self.frequency == "year":
+                ords = (ords - 1970) * 12
+            elif self.base == "int" and base == "month" and (written == "Y").all():
+                ords = ords // 12 + 1970
+            else:
+                kind = {"int": "numbers", "month": "months, quarters or years", "day": "dates"}
+                raise DataError(
+                    f"{role} column {column!r} holds {kind[base]} (e.g. {_show(values.iloc[0])}) but the time column "
+                    f"{self.column!r} holds {kind[self.base]}; write both the same way"
+                )
+        offset = ords - self.start
+        off = offset % self.step != 0
+        if off.any():
+            what = self.frequency if self.step == 1 else f"{self.frequency} grid (every {self.step})"
+            raise DataError(
+                f"{role} column {column!r} has {_show(values[off].iloc[0])}, which falls between two periods of "
+                f"the {what} calendar of {self.column!r} ({_rows(values.index, off)}); give the first "
+                f"treated period as one of the periods of {self.column!r}"
+            )
+        return offset // self.step
+
+
+def infer_scale(values: pd.Series, column: str = "time") -> PeriodScale:
+    """The calendar of a time column (no missing values): base, first period, step, number of codes."""
+    ords, base, written = parse_periods(values, column, "time")
+    if ords.size == 0:
+        raise DataError(f"time column {column!r} has no values")
+    uniq = np.unique(ords)
+    start = int(uniq[0])
+    step = int(np.gcd.reduce(np.diff(uniq))) if len(uniq) > 1 else 1
+    n = (int(uniq[-1]) - start) // step + 1
+    kinds = pd.unique(written)
+    writ = kinds[0] if len(kinds) == 1 else ("datetime" if "datetime" in kinds else "M")
+    if n > 100 * len(uniq) + 1000:
+        raise DataError(f"time column {column!r} spans {n} periods but has only {len(uniq)} distinct values; "
+                        "check for a stray value (e.g. a year typed 20023)")
+    return PeriodScale(base=base, start=start, step=step, n=n, written=str(writ), column=column)
+
+
+def unit_name(unit: str, locale: str = "en") -> str:
+    """``months``/``mois``, ``quarters``/``trimestres``, ``years``/``années``, ``periods``/``périodes``..."""
+    names = _UNIT_NAMES.get(str(locale)[:2], _UNIT_NAMES["en"])
+    return names.get(unit, names["period"])
+
+
+def format_period(ordinal: int, base: str, frequency: str, locale: str = "en") -> str:
+    """One period label for ``locale`` with Babel (month and quarter names, date order)."""
+    from babel.dates import format_date
+
+    if base == "int":
+        return str(int(ordinal))
+    if base == "day":
+        return format_date(_dt.date(1970, 1, 1) + _dt.timedelta(days=int(ordinal)), "medium", locale=locale)
+    year, month = 1970 + int(ordinal) // 12, int(ordinal) % 12 + 1
+    if frequency == "year" and month == 1:
+        return str(year)
+    day = _dt.date(year, month, 1)
+    lang = str(locale)[:2]
+    if frequency == "quarter" and month % 3 == 1:
+        return format_date(day, "QQQ y" if lang == "fr" else "y QQQ", locale=locale)
+    return format_date(day, "MMM y", locale=locale)
