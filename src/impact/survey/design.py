@@ -1,0 +1,375 @@
+"""A complex-sample survey design: weights, strata, first-stage clusters, fpc, replicate weights.
+
+:class:`SurveyDesign` checks the design once, keeps it as integer codes
+(stratum, PSU) and per-stratum factors, and estimates means, totals, ratios,
+proportions, differences between domains and barometer statistics with
+Taylor-linearised or replicate-weight variances.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Sequence
+
+import numpy as np
+import pandas as pd
+
+from impact.data import check_alpha, check_choice, check_columns, check_int, show
+from impact.errors import ConfigError, DataError
+from impact.survey.linearize import Layout
+from impact.survey.replicate import REPLICATE_TYPES, ReplicateSpec, replicate_spec
+
+__all__ = ["SurveyDesign", "LONELY_PSU"]
+
+LonelyPSU = Literal["error", "certainty", "adjust", "remove"]
+#: Ways to treat a stratum with a single sampled PSU, as R ``survey``'s ``survey.lonely.psu``.
+LONELY_PSU = ("error", "certainty", "adjust", "remove")
+
+
+def _codes(series: pd.Series, role: str, column: str) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes of a design column (sorted labels); missing values are an error."""
+    codes, labels = pd.factorize(series, sort=True)
+    if (codes < 0).any():
+        rows = series.index[codes < 0]
+        raise DataError(
+            f"{role} column {column!r} has {rows.size} missing value(s) (first at row {show(rows[0])}); "
+            f"every respondent needs a {role}: fill them in or drop those rows before building the design"
+        )
+    return codes.astype(np.int64), pd.Index(labels)
+
+
+def _positive_finite(values: np.ndarray, role: str, column: str, index: pd.Index, allow_zero: bool = False) -> None:
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise DataError(
+            f"{role} column {column!r} has {int(bad.sum())} missing or infinite value(s) "
+            f"(first at row {show(index[np.flatnonzero(bad)[0]])}); fill them in or drop those rows"
+        )
+    bad = values < 0 if allow_zero else values <= 0
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{role} column {column!r} has {int(bad.sum())} {'negative' if allow_zero else 'zero or negative'} "
+            f"value(s) (first at row {show(index[first])}: {values[first]:g}); sampling weights must be > 0: "
+            "drop respondents outside the sample or fix the weights (a domain is chosen with by= or where=, not with zero weights)"
+        )
+
+
+def _numeric(data: pd.DataFrame, column: str, role: str) -> np.ndarray:
+    series = data[column]
+    if pd.api.types.is_bool_dtype(series):
+        return series.to_numpy(dtype=float)
+    if not pd.api.types.is_numeric_dtype(series):
+        sample = series.dropna().astype(str).head(3).tolist()
+        raise DataError(
+            f"{role} column {column!r} must be numeric (got dtype {series.dtype}, values like {sample}); "
+            "convert it, e.g. pd.to_numeric(df[col].str.replace(',', '.'))"
+        )
+    return series.to_numpy(dtype=float, na_value=np.nan)
+
+
+class SurveyDesign:
+    """A stratified, clustered, weighted sample with its variance estimator.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent.
+    weights : str, optional
+        Column of sampling weights (inverse inclusion probabilities), all
+        > 0. Default: equal weights of 1 (estimates of totals are then sample
+        sums).
+    strata : str, optional
+        Stratum column. Default: one stratum.
+    psu : str, optional
+        First-stage cluster (primary sampling unit). Default: each row.
+        Later stages are not modelled: the variance is the "ultimate
+        cluster" estimator, exact for with-replacement first-stage sampling
+        and conservative otherwise (R ``svydesign(id=~psu)``; with ``fpc``,
+        R's one-stage without-replacement estimator).
+    fpc : str, optional
+        Column giving, per stratum, either the population number of PSUs
+        (values >= 1) or the first-stage sampling fraction (values <= 1).
+        Constant within a stratum.
+    nest : bool
+        True when PSU ids are only unique within a stratum.
+    lonely_psu : {"error", "certainty", "adjust", "remove"}
+        A stratum with one sampled PSU (and a sampling fraction below 1):
+        ``"error"`` raises a :class:`DataError` naming it; ``"certainty"``
+        and ``"remove"`` give it no variance; ``"adjust"`` centres its PSU
+        total at the sample grand mean of PSU totals instead of the stratum
+        mean (R ``options(survey.lonely.psu=...)``).
+    replicate_weights : list of str, optional
+        Replicate weight columns; the variance is then computed from the
+        replicates (one matrix product) instead of by linearisation.
+    replicate_type : {"JK1", "JKn", "BRR", "Fay", "bootstrap"}
+        How the replicates were made; sets the default multipliers
+        (see :mod:`impact.survey.replicate`).
+    fay_rho : float, optional
+        Fay's perturbation factor for ``replicate_type="Fay"``.
+    replicate_scale, replicate_rscales : optional
+        Override the overall and per-replicate variance multipliers.
+    mse : bool
+        Centre replicate deviations at the full-sample estimate instead of
+        the replicate mean (R's ``mse=TRUE``).
+    min_cell_size : int
+        Estimates resting on fewer respondents are masked in tables and
+        plots (default 11).
+    alpha : float
+        1 - confidence level of the intervals.
+
+    Notes
+    -----
+    Degrees of freedom are the number of PSUs minus the number of strata
+    (Korn & Graubard 1999), or for replicate designs the rank of the
+    replicate weights minus one, as R ``survey``'s ``degf``.
+
+    References
+    ----------
+    Lumley, T. (2010). Complex Surveys: A Guide to Analysis Using R. Wiley.
+    https://doi.org/10.1002/9780470580066
+    Korn, E. L., & Graubard, B. I. (1999). Analysis of Health Surveys.
+    Wiley. https://doi.org/10.1002/9781118032619
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from impact.survey import SurveyDesign
+    >>> df = pd.DataFrame({"w": [10, 10, 20, 20], "s": [1, 1, 2, 2], "score": [7, 9, 6, 8]})
+    >>> round(SurveyDesign(df, weights="w", strata="s").mean("score").estimate, 3)
+    7.333
+    """
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        weights: str | None = None,
+        strata: str | None = None,
+        psu: str | None = None,
+        fpc: str | None = None,
+        nest: bool = False,
+        lonely_psu: LonelyPSU = "error",
+        replicate_weights: Sequence[str] | None = None,
+        replicate_type: str | None = None,
+        fay_rho: float | None = None,
+        *,
+        replicate_scale: float | None = None,
+        replicate_rscales: Sequence[float] | None = None,
+        mse: bool = False,
+        min_cell_size: int = 11,
+        alpha: float = 0.05,
+    ):
+        if isinstance(replicate_weights, str):
+            replicate_weights = [replicate_weights]
+        check_columns(data, weights=weights, strata=strata, psu=psu, fpc=fpc, replicate_weights=replicate_weights)
+        check_choice("lonely_psu", lonely_psu, LONELY_PSU)
+        if not isinstance(nest, (bool, np.bool_)):
+            raise ConfigError(f"nest must be True or False (got {nest!r})")
+        if len(data) == 0:
+            raise DataError("data has no rows; a survey design needs respondents")
+        self.data = data
+        self.weights, self.strata, self.psu, self.fpc = weights, strata, psu, fpc
+        self.nest, self.lonely_psu = bool(nest), lonely_psu
+        self.min_cell_size = check_int("min_cell_size", min_cell_size, minimum=1)
+        self.alpha = check_alpha(alpha)
+        n = len(data)
+        if weights is None:
+            self._w = np.ones(n)
+        else:
+            self._w = _numeric(data, weights, "weights")
+            _positive_finite(self._w, "weights", weights, data.index)
+        self._stratum, self._stratum_labels = (
+            _codes(data[strata], "strata", strata) if strata else (np.zeros(n, dtype=np.int64), pd.Index([None]))
+        )
+        self._psu_codes(data, psu, strata)
+        self.replicates: ReplicateSpec | None = None
+        self.lonely_strata: list = []
+        finite = self._finite_fraction(data, fpc)
+        if replicate_weights is not None:
+            self._set_replicates(data, list(replicate_weights), replicate_type, fay_rho, replicate_scale,
+                                 replicate_rscales, mse, finite if fpc else None)
+            self.layout = self._layout(finite, check_lonely=False)
+            self.df = self.replicates.df
+        else:
+            if replicate_type is not None or fay_rho is not None:
+                raise ConfigError("replicate_type and fay_rho need replicate_weights= (the replicate weight columns)")
+            self.layout = self._layout(finite, check_lonely=True)
+            self.df = max(self.layout.n_psus - self.n_strata, 1)
+
+    # ------------------------------------------------------------------ construction
+
+    def _psu_codes(self, data: pd.DataFrame, psu: str | None, strata: str | None) -> None:
+        n = len(data)
+        if psu is None:
+            self._psu = np.arange(n, dtype=np.int64)
+            self._psu_stratum = self._stratum.copy()
+            return
+        raw, labels = _codes(data[psu], "psu", psu)
+        pair = self._stratum * len(labels) + raw
+        uniq_pair = np.unique(pair)
+        if not self.nest and strata is not None:
+            per_psu = np.bincount(uniq_pair % len(labels), minlength=len(labels))
+            if (per_psu > 1).any():
+                bad = int(np.flatnonzero(per_psu > 1)[0])
+                where = self._stratum_labels[uniq_pair[uniq_pair % len(labels) == bad] // len(labels)]
+                raise DataError(
+                    f"PSU {show(labels[bad])} of psu column {psu!r} appears in {per_psu[bad]} strata "
+                    f"({', '.join(show(s) for s in where[:5])}); if PSU ids are numbered within each stratum "
+                    "pass nest=True, otherwise fix the psu or strata column"
+                )
+        codes = np.searchsorted(uniq_pair, pair)
+        self._psu = codes.astype(np.int64)
+        self._psu_stratum = (uniq_pair // len(labels)).astype(np.int64)
+
+    def _finite_fraction(self, data: pd.DataFrame, fpc: str | None) -> np.ndarray:
+        """Per stratum, ``1 - f_h``: the share of the stratum's PSUs not sampled (1 without fpc)."""
+        n_psu = np.bincount(self._psu_stratum, minlength=self.n_strata).astype(float)
+        if fpc is None:
+            return np.ones(self.n_strata)
+        values = _numeric(data, fpc, "fpc")
+        _positive_finite(values, "fpc", fpc, data.index)
+        low = pd.Series(values).groupby(self._stratum).agg(["min", "max"]).to_numpy()
+        varies = ~np.isclose(low[:, 0], low[:, 1], rtol=1e-9, atol=0)
+        if varies.any():
+            h = int(np.flatnonzero(varies)[0])
+            raise DataError(
+                f"fpc column {fpc!r} varies within stratum {show(self._stratum_labels[h])} "
+                f"({low[h, 0]:g} to {low[h, 1]:g}); it must hold one population size (or fraction) per stratum"
+            )
+        value = low[:, 0]
+        if (value > 1).any() and (value < 1).any():
+            raise ConfigError(
+                f"fpc column {fpc!r} mixes sampling fractions (<= 1) and population sizes (> 1); "
+                "use one or the other for every stratum"
+            )
+        population = value if (value > 1).any() else n_psu / value
+        small = population < n_psu - 1e-9
+        if small.any():
+            h = int(np.flatnonzero(small)[0])
+            raise DataError(
+                f"fpc column {fpc!r} gives stratum {show(self._stratum_labels[h])} a population of "
+                f"{population[h]:g} PSUs, smaller than the {int(n_psu[h])} sampled there; fpc must be the "
+                "population number of PSUs in the stratum (or the sampling fraction, at most 1)"
+            )
+        return np.clip((population - n_psu) / population, 0.0, 1.0)
+
+    def _layout(self, finite: np.ndarray, check_lonely: bool) -> Layout:
+        n_psu = np.bincount(self._psu_stratum, minlength=self.n_strata).astype(float)
+        multi = n_psu > 1
+        scale = np.where(multi, finite * n_psu / np.where(multi, n_psu - 1, 1), 0.0)
+        lonely = (~multi) & (finite > 1e-7)
+        grand = np.zeros(self.n_strata, dtype=bool)
+        self.lonely_strata = [self._stratum_labels[h] for h in np.flatnonzero(lonely)]
+        if lonely.any() and check_lonely:
+            if self.lonely_psu == "error":
+                names = ", ".join(show(s) for s in self.lonely_strata[:10])
+                raise DataError(
+                    f"{len(self.lonely_strata)} stratum/strata of {self.strata!r} have a single PSU ({names}), "
+                    "so their sampling variance cannot be estimated; merge them with similar strata or pass "
+                    "lonely_psu='adjust' (conservative), 'certainty' or 'remove'"
+                )
+            if self.lonely_psu == "adjust":
+                scale = np.where(lonely, finite, scale)
+                grand = lonely
+        return Layout(self._psu, self._psu_stratum, n_psu, scale, grand)
+
+    def _set_replicates(self, data, names, rtype, fay_rho, scale, rscales, mse, finite) -> None:
+        if rtype is None:
+            raise ConfigError(f"replicate_weights need replicate_type, one of {', '.join(REPLICATE_TYPES)}")
+        check_choice("replicate_type", rtype, REPLICATE_TYPES)
+        matrix = np.column_stack([_numeric(data, c, "replicate_weights") for c in names])
+        bad = ~np.isfinite(matrix)
+        if bad.any():
+            col = names[int(np.flatnonzero(bad.any(axis=0))[0])]
+            raise DataError(f"replicate weight column {col!r} has missing or infinite values; fill them in")
+        n_psu = np.bincount(self._psu_stratum, minlength=self.n_strata).astype(float)
+        stratum = self._stratum if self.strata else None
+        self.replicates = replicate_spec(matrix, names, rtype, fay_rho, scale, rscales, mse, stratum, n_psu, finite)
+
+    # ------------------------------------------------------------------ description
+
+    @property
+    def n_strata(self) -> int:
+        return int(self._stratum_labels.size)
+
+    @property
+    def n_psus(self) -> int:
+        return int(self._psu_stratum.size)
+
+    def describe(self) -> str:
+        """One line: strata, PSUs, rows and the variance method."""
+        parts = [f"{self.n_strata} strata" if self.strata else "unstratified"]
+        parts.append(f"{self.n_psus} PSUs" if self.psu else "each row its own PSU")
+        parts.append(f"{len(self.data)} rows")
+        if self.replicates is not None:
+            method = f"{self.replicates.type} replicate weights ({self.replicates.weights.shape[1]} replicates)"
+        else:
+            method = "Taylor linearisation" + (" with fpc" if self.fpc else " (with-replacement first stage)")
+            if self.lonely_strata:
+                method += f"; {len(self.lonely_strata)} lonely PSU stratum/strata: {self.lonely_psu}"
+        return ", ".join(parts) + f"; {method}; df {self.df}"
+
+    def __repr__(self) -> str:
+        return f"SurveyDesign({self.describe()})"
+
+    # ------------------------------------------------------------------ estimates
+
+    def mean(self, column: str, by: str | None = None, where=None, *, min_cell_size: int | None = None):
+        """Design-based mean of ``column`` (ratio estimator ``sum w y / sum w``), by domain.
+
+        Missing answers are item non-response: excluded from the estimate and
+        counted in ``n_missing``; the respondent's PSU stays in the design.
+        Returns a :class:`impact.survey.SurveyResult`.
+        """
+        from impact.survey.estimate import estimate_ratio
+
+        return estimate_ratio(self, "mean", column, None, by, where, min_cell_size)
+
+    def total(self, column: str, by: str | None = None, where=None, *, min_cell_size: int | None = None):
+        """Design-based (Horvitz-Thompson) total of ``column``, by domain."""
+        from impact.survey.estimate import estimate_ratio
+
+        return estimate_ratio(self, "total", column, None, by, where, min_cell_size)
+
+    def ratio(self, numerator: str, denominator: str, by: str | None = None, where=None, *,
+              min_cell_size: int | None = None):
+        """Ratio of two totals ``sum w y / sum w x``, by domain (rows missing either are left out)."""
+        from impact.survey.estimate import estimate_ratio
+
+        return estimate_ratio(self, "ratio", numerator, denominator, by, where, min_cell_size)
+
+    def proportion(self, column: str, level=None, by: str | None = None, where=None, ci: str = "logit", *,
+                   min_cell_size: int | None = None):
+        """Share of respondents in each level of ``column`` (or only ``level``), by domain.
+
+        ``ci`` is ``"logit"`` (R ``svyciprop``'s default), ``"wald"`` or
+        ``"wilson"`` (score interval with the design's effective sample size).
+        """
+        from impact.survey.estimate import estimate_proportion
+
+        return estimate_proportion(self, column, level, by, where, ci, min_cell_size)
+
+    def compare(self, column: str, by: str, statistic: str = "mean", level=None, *, groups=None, where=None,
+                threshold=None, min_cell_size: int | None = None):
+        """Difference of ``statistic`` between two domains of ``by`` (second minus first), with their covariance.
+
+        ``statistic`` is ``"mean"``, ``"proportion"`` (of ``level``),
+        ``"total"`` or ``"top_box"`` (share at or above ``threshold``).
+        ``groups=(first, second)`` picks two levels when ``by`` has more.
+        """
+        from impact.survey.estimate import compare
+
+        return compare(self, column, by, statistic, level, groups, where, threshold, min_cell_size)
+
+    def top_box(self, column: str, threshold, by: str | None = None, where=None, ci: str = "logit", *,
+                min_cell_size: int | None = None):
+        """Share of answers at or above ``threshold`` (e.g. 8 on a 0-10 scale), by domain."""
+        from impact.survey.barometer import top_box
+
+        return top_box(self, column, threshold, by, where, ci, min_cell_size)
+
+    def net_satisfaction(self, column: str, satisfied, dissatisfied, by: str | None = None, where=None, *,
+                         min_cell_size: int | None = None):
+        """Share satisfied (``>= satisfied``) minus share dissatisfied (``<= dissatisfied``), by domain."""
+        from impact.survey.barometer import net_satisfaction
+
+        return net_satisfaction(self, column, satisfied, dissatisfied, by, where, min_cell_size)

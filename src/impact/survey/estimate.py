@@ -1,0 +1,363 @@
+"""Estimates by domain on the full design: means, totals, ratios, proportions, differences.
+
+A domain (a level of ``by``, rows in ``where``, respondents who answered)
+is never a subset of the data: rows outside it keep their PSU and stratum
+with a zero contribution, so the variance counts the PSUs where the domain
+happened to have no respondent (Lumley 2010, sec. 2.3; West, Berglund &
+Heeringa 2008, https://doi.org/10.1177/1536867X0800800404).
+
+The design effect is R ``survey``'s ``deff=TRUE``: the design variance over
+the variance of the same estimator under simple random sampling without
+replacement of the same number of respondents from a population of
+``N = sum of weights``: ``(1 - n/N) s^2 / n`` for a mean, ``N^2`` times that
+for a total (Kish 1965). When ``N <= n`` (normalised or absent weights) the
+finite-population factor is left out (R's ``deff="replace"``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from impact.data import check_choice, check_columns, check_int, show
+from impact.errors import ConfigError, DataError
+from impact.results import tidy_terms
+from impact.survey.linearize import ratio_by_domain, stratified_variance
+from impact.survey.replicate import replicate_estimates, replicate_variance
+from impact.survey.results import SurveyResult
+
+__all__ = ["Domains", "Fit", "domains", "fit", "estimate_ratio", "estimate_proportion", "compare", "make_result"]
+
+RESERVED = ("term", "estimate", "se", "ci_low", "ci_high", "pvalue", "level", "n_obs", "n_missing", "df", "deff", "masked")
+STATISTICS = ("mean", "proportion", "total", "top_box")
+
+
+@dataclass(frozen=True)
+class Domains:
+    """Each row's domain (-1 outside ``where`` or with ``by`` missing) and the domain labels."""
+
+    code: np.ndarray
+    labels: list
+    by: str | None
+
+
+def _where_mask(design, where) -> np.ndarray:
+    data = design.data
+    if where is None:
+        return np.ones(len(data), dtype=bool)
+    if isinstance(where, str):
+        check_columns(data, where=where)
+        where = data[where]
+    if isinstance(where, pd.Series):
+        if not where.index.equals(data.index):
+            raise ConfigError("where= as a Series must have the same index as the design's data")
+        where = where.to_numpy()
+    mask = np.asarray(where)
+    if mask.shape != (len(data),) or mask.dtype != bool:
+        raise ConfigError(
+            f"where must be a boolean column name, Series or array with one value per row "
+            f"({len(data)}); got dtype {mask.dtype} and shape {mask.shape} "
+            "(missing values are not allowed: use e.g. df['wave'].eq(2).fillna(False))"
+        )
+    if not mask.any():
+        raise DataError("where= selects no respondent; check the condition")
+    return mask
+
+
+def domains(design, by: str | None, where) -> Domains:
+    """Code the domains of ``by`` within ``where``."""
+    mask = _where_mask(design, where)
+    if by is None:
+        return Domains(np.where(mask, 0, -1), [None], None)
+    check_columns(design.data, by=by)
+    if by in RESERVED:
+        raise ConfigError(f"by column {by!r} clashes with a result column name; rename it")
+    codes, labels = pd.factorize(design.data[by], sort=True)
+    code = np.where(mask & (codes >= 0), codes, -1)
+    present = np.bincount(code[code >= 0], minlength=len(labels)) > 0
+    keep = np.flatnonzero(present)
+    remap = np.full(len(labels), -1)
+    remap[keep] = np.arange(keep.size)
+    code = np.where(code >= 0, remap[np.maximum(code, 0)], -1)
+    if keep.size == 0:
+        raise DataError(f"by column {by!r} is missing for every row selected by where=")
+    return Domains(code, [labels[i] for i in keep], by)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Estimates, variances and counts of one statistic in every domain."""
+
+    estimate: np.ndarray
+    variance: np.ndarray
+    n_obs: np.ndarray
+    n_missing: np.ndarray
+    deff: np.ndarray
+    code: np.ndarray
+    z: np.ndarray | None
+    replicates: np.ndarray | None
+
+
+def _srs_variance(w, u, code, k, n, kind, est, den):
+    """Variance under SRS without replacement of the same size (Kish's deff denominator)."""
+    inside = code >= 0
+    c = np.where(inside, code, 0)
+    ww = np.where(inside, w, 0.0)
+    u = np.where(inside, u, 0.0)
+    pop = np.bincount(c, weights=ww, minlength=k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centre = np.bincount(c, weights=ww * u, minlength=k) / pop
+        s2 = np.bincount(c, weights=ww * (u - centre[c]) ** 2, minlength=k) / pop * n / (n - 1)
+        factor = np.where(pop > n, 1 - n / pop, 1.0)
+        v = factor * s2 / n
+        if kind == "total":
+            return v * pop**2
+        if kind == "ratio":
+            return v / (den / pop) ** 2
+        return v
+
+
+def fit(design, a, b, respond, dom: Domains, kind: str) -> Fit:
+    """Estimate a domain ratio (``kind`` "mean"/"ratio") or total (``kind`` "total") with its variance.
+
+    ``a`` and ``b`` are the numerator and denominator variables (``b`` is 1
+    for a mean), ``respond`` flags rows with a usable answer.
+    """
+    k = len(dom.labels)
+    code = np.where(respond, dom.code, -1)
+    n = np.bincount(code[code >= 0], minlength=k).astype(float)
+    missing = np.bincount(dom.code[(dom.code >= 0) & ~respond], minlength=k)
+    empty = np.flatnonzero(n == 0)
+    if empty.size:
+        label = dom.labels[empty[0]]
+        where = f"domain {dom.by}={show(label)}" if dom.by else "the selected rows"
+        raise DataError(
+            f"{where} has no respondent with an answer (item non-response: {int(missing[empty[0]])}); "
+            "drop that domain with where= or check the column"
+        )
+    w = design._w
+    b_used = None if kind == "total" else (np.ones_like(a) if b is None else b)
+    lin = ratio_by_domain(w, a, b_used, code, k)
+    if design.replicates is None:
+        variance = stratified_variance(lin.z, code, k, design.layout)
+        reps = None
+    else:
+        reps = replicate_estimates(a, b_used, code, k, design.replicates)
+        variance = replicate_variance(reps, lin.estimate, design.replicates)
+    u = a if kind != "ratio" else a - lin.estimate[np.maximum(code, 0)] * b
+    srs = _srs_variance(w, u, code, k, n, kind, lin.estimate, lin.denominator)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        deff = variance / srs
+    return Fit(lin.estimate, variance, n.astype(int), missing, deff, code, lin.z, reps)
+
+
+def make_result(design, *, method, statistic, column, dom: Domains, fit_: Fit, headline: Fit, terms_label,
+                min_cell_size, notes=(), extra=None, ci=None) -> SurveyResult:
+    """Assemble the tidy table (one row per domain) and the headline into a :class:`SurveyResult`."""
+    cell = design.min_cell_size if min_cell_size is None else check_int("min_cell_size", min_cell_size, minimum=1)
+    se = np.sqrt(fit_.variance)
+    if isinstance(terms_label, str):
+        terms_label = [terms_label] * len(fit_.estimate)
+    frame = tidy_terms(terms_label, fit_.estimate, se, design.alpha, df=design.df)
+    if dom.by is not None:
+        frame[dom.by] = dom.labels
+    for name, values in (extra or {}).items():
+        frame[name] = values
+    frame["n_obs"] = fit_.n_obs
+    frame["n_missing"] = fit_.n_missing
+    frame["df"] = float(design.df)
+    frame["deff"] = fit_.deff
+    frame["masked"] = fit_.n_obs < cell
+    if statistic == "difference":
+        # a difference is only as publishable as the smaller of its two domains
+        frame.loc[2, "masked"] = bool(frame.loc[:1, "masked"].any())
+    if ci is not None:
+        frame["ci_low"], frame["ci_high"] = ci(fit_.estimate, se, fit_.n_obs)
+    head = tidy_terms("all", headline.estimate[:1], np.sqrt(headline.variance[:1]), design.alpha, df=design.df)
+    if ci is not None:
+        head["ci_low"], head["ci_high"] = ci(headline.estimate[:1], np.sqrt(headline.variance[:1]), headline.n_obs[:1])
+    missing = int(headline.n_missing.sum())
+    assumptions = {
+        "Domains": "estimated on the full design (zero weight outside, every PSU kept)",
+        "deff": "design variance over SRS-without-replacement variance of the same size (R deff=TRUE)",
+    }
+    if missing:
+        assumptions["Missing answers"] = f"{missing} (item non-response: left out, counted in n_missing)"
+    return SurveyResult(
+        method=method,
+        statistic=statistic,
+        column=column,
+        by=dom.by,
+        estimate=float(head["estimate"].iloc[0]),
+        se=float(head["se"].iloc[0]),
+        ci_low=float(head["ci_low"].iloc[0]),
+        ci_high=float(head["ci_high"].iloc[0]),
+        pvalue=float(head["pvalue"].iloc[0]),
+        n_obs=int(headline.n_obs[0]),
+        n_units=design.n_psus,
+        alpha=design.alpha,
+        terms=frame,
+        df=float(design.df),
+        deff=float(headline.deff[0]),
+        min_cell_size=cell,
+        design=design.describe(),
+        assumptions=assumptions,
+        notes=tuple(notes),
+    )
+
+
+def _values(design, column: str, role: str = "column") -> tuple[np.ndarray, np.ndarray]:
+    """Numeric values and the answered flag; infinite values are an error, NaN is non-response."""
+    from impact.survey.design import _numeric
+
+    check_columns(design.data, **{role: column})
+    y = _numeric(design.data, column, role)
+    if np.isinf(y).any():
+        row = design.data.index[np.flatnonzero(np.isinf(y))[0]]
+        raise DataError(f"{role} column {column!r} has infinite values (first at row {show(row)}); replace them")
+    return y, ~np.isnan(y)
+
+
+def estimate_ratio(design, kind, column, denominator, by, where, min_cell_size) -> SurveyResult:
+    """Mean, total or ratio of ``column`` by domain."""
+    y, respond = _values(design, column)
+    b = None
+    if kind == "ratio":
+        b, answered = _values(design, denominator, "denominator")
+        respond = respond & answered
+    dom = domains(design, by, where)
+    fit_ = fit(design, y, b, respond, dom, kind)
+    headline = fit_ if by is None else fit(design, y, b, respond, domains(design, None, where), kind)
+    name = f"{column}/{denominator}" if kind == "ratio" else column
+    return make_result(
+        design, method=f"Survey {kind} of {name}", statistic=kind, column=name, dom=dom, fit_=fit_,
+        headline=headline, terms_label=f"{kind}({name})", min_cell_size=min_cell_size,
+    )
+
+
+def _levels(series: pd.Series, level):
+    values = pd.unique(series.dropna())
+    if level is not None:
+        if not (series == level).any():
+            raise DataError(
+                f"level {level!r} does not occur in column {series.name!r} (values: {', '.join(map(str, values[:10]))})"
+            )
+        return [level]
+    try:
+        return sorted(values)
+    except TypeError:
+        return list(values)
+
+
+def estimate_proportion(design, column, level, by, where, ci, min_cell_size) -> SurveyResult:
+    """Share of each level of ``column`` by domain, with a logit, Wald or Wilson interval."""
+    from impact.survey.barometer import CI_METHODS, proportion_ci
+
+    check_columns(design.data, column=column)
+    check_choice("ci", ci, CI_METHODS)
+    series = design.data[column]
+    respond = series.notna().to_numpy()
+    dom = domains(design, by, where)
+    frames, heads = [], []
+    levels = _levels(series, level)
+    for lev in levels:  # a handful of answer levels, each one vectorised pass over the rows
+        a = (series == lev).to_numpy(dtype=float)
+        fit_ = fit(design, a, None, respond, dom, "mean")
+        headline = fit_ if by is None else fit(design, a, None, respond, domains(design, None, where), "mean")
+        result = make_result(
+            design, method=f"Survey proportion of {column}", statistic="proportion", column=column, dom=dom,
+            fit_=fit_, headline=headline, terms_label=f"proportion({column}={lev})", min_cell_size=min_cell_size,
+            extra={"level": [lev] * len(dom.labels)}, ci=proportion_ci(ci, design.df, design.alpha),
+        )
+        frames.append(result.terms)
+        heads.append(result)
+    first = heads[0]
+    notes = []
+    if len(levels) > 1:
+        notes.append(f"Headline fields give level {levels[0]!r}; the table has every level.")
+    terms = pd.concat(frames, ignore_index=True)
+    return SurveyResult(
+        **{**_fields(first), "terms": terms, "notes": tuple(notes),
+           "assumptions": {**first.assumptions, "Interval": f"{ci} (Student t, {design.df} df)"}}
+    )
+
+
+def _fields(result: SurveyResult) -> dict:
+    from dataclasses import fields
+
+    return {f.name: getattr(result, f.name) for f in fields(result)}
+
+
+def compare(design, column, by, statistic, level, groups, where, threshold, min_cell_size) -> SurveyResult:
+    """Difference of a statistic between two domains, variance from the joint linearisation."""
+    check_choice("statistic", statistic, STATISTICS)
+    if by is None:
+        raise ConfigError("compare needs by=, the column whose two levels (e.g. waves) are compared")
+    dom = domains(design, by, where)
+    if groups is not None:
+        groups = list(groups)
+        missing = [g for g in groups if g not in dom.labels]
+        if len(groups) != 2 or missing:
+            raise ConfigError(
+                f"groups must be two levels of {by!r} (got {groups!r}; levels: {', '.join(map(str, dom.labels[:10]))})"
+            )
+        index = {label: i for i, label in enumerate(dom.labels)}
+        remap = np.full(len(dom.labels), -1)
+        remap[index[groups[0]]], remap[index[groups[1]]] = 0, 1
+        dom = Domains(np.where(dom.code >= 0, remap[np.maximum(dom.code, 0)], -1), groups, by)
+    elif len(dom.labels) != 2:
+        raise ConfigError(
+            f"by column {by!r} has {len(dom.labels)} levels ({', '.join(map(str, dom.labels[:10]))}); "
+            "compare needs two: pass groups=(first, second) or narrow with where="
+        )
+    a, respond, label = _statistic_variable(design, column, statistic, level, threshold)
+    kind = "total" if statistic == "total" else "mean"
+    fit_ = fit(design, a, None, respond, dom, kind)
+    diff = fit_.estimate[1] - fit_.estimate[0]
+    if design.replicates is None:
+        z = np.where(fit_.code == 1, fit_.z, -fit_.z)
+        var = stratified_variance(z, np.where(fit_.code >= 0, 0, -1), 1, design.layout)
+    else:
+        delta = fit_.replicates[1:2] - fit_.replicates[0:1]
+        var = replicate_variance(delta, np.array([diff]), design.replicates)
+    srs = fit_.variance / fit_.deff
+    joint = Fit(
+        np.append(fit_.estimate, diff), np.append(fit_.variance, var), np.append(fit_.n_obs, fit_.n_obs.sum()),
+        np.append(fit_.n_missing, fit_.n_missing.sum()), np.append(fit_.deff, var / srs.sum()), fit_.code, None, None,
+    )
+    headline = Fit(joint.estimate[2:], joint.variance[2:], joint.n_obs[2:], joint.n_missing[2:], joint.deff[2:],
+                   fit_.code, None, None)
+    both = Domains(dom.code, [dom.labels[0], dom.labels[1], None], by)
+    g0, g1 = (show(x) for x in dom.labels)
+    terms = [f"{label}", f"{label}", f"{label}: {g1} - {g0}"]
+    return make_result(
+        design, method=f"Difference in {label} between {by}={g1} and {by}={g0}", statistic="difference",
+        column=column, dom=both, fit_=joint, headline=headline, terms_label=terms, min_cell_size=min_cell_size,
+    )
+
+
+def _statistic_variable(design, column, statistic, level, threshold):
+    """The per-row variable whose domain mean (or total) is ``statistic``, the answered flag and a label."""
+    if statistic in ("mean", "total"):
+        y, respond = _values(design, column)
+        return y, respond, f"{statistic}({column})"
+    if statistic == "top_box":
+        if threshold is None:
+            raise ConfigError("statistic='top_box' needs threshold= (e.g. 8 on a 0-10 scale)")
+        y, respond = _values(design, column)
+        return (y >= threshold).astype(float), respond, f"top_box({column}>={threshold})"
+    check_columns(design.data, column=column)
+    series = design.data[column]
+    if level is None:
+        values = set(pd.unique(series.dropna()))
+        if values <= {0, 1} or values <= {False, True}:
+            level = 1
+        else:
+            raise ConfigError(
+                f"statistic='proportion' needs level= (one of {', '.join(map(str, sorted(values, key=str)[:10]))})"
+            )
+    _levels(series, level)
+    return (series == level).to_numpy(dtype=float), series.notna().to_numpy(), f"proportion({column}={level})"
