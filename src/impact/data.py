@@ -37,6 +37,7 @@ __all__ = [
     "check_finite",
     "check_complete",
     "period_codes",
+    "period_position",
     "MISSING_TOKENS",
     "check_choice",
     "check_alpha",
@@ -514,6 +515,24 @@ def cohort_codes(data: pd.DataFrame, cohort: str, periods) -> np.ndarray:
     return codes
 
 
+def period_position(periods, value, name: str) -> int:
+    """Code of one period given as an argument (``start="2023-07"``) on the calendar of the labels ``periods``.
+
+    The value may be written in any form :mod:`impact.periods` reads, whatever
+    the form of the data (``"2023-07"``, ``pd.Timestamp("2023-07-01")``,
+    ``"07/2023"`` against Excel dates). The code may fall outside the data;
+    the caller checks the range.
+    """
+    scale = infer_scale(pd.Series(periods), "time")
+    try:
+        return int(scale.codes(pd.Series([value], dtype=object), "argument", name)[0])
+    except DataError as exc:
+        raise ConfigError(
+            f"{name}={show(value)} is not one of the periods of the data ({show(periods[0])} ... {show(periods[-1])}); "
+            f"give one of them, written like {show(periods[0])}"
+        ) from exc
+
+
 def _unit_codes(values: pd.Series, column: str) -> tuple[np.ndarray, np.ndarray]:
     try:
         units, codes = np.unique(values.to_numpy(), return_inverse=True)
@@ -589,7 +608,7 @@ def validate_panel(
             first = np.flatnonzero(dup)[0]
             raise DataError(
                 f"{int(dup.sum())} rows share a ({unit!r}, {time!r}) pair, e.g. {unit}={show(frame[unit].iloc[first])}, "
-                f"{time}={show(frame[time].iloc[first])}; keep one row per unit and period (aggregate or deduplicate "
+                f"{time}={show(periods[time_codes[first]])}; keep one row per unit and period (aggregate or deduplicate "
                 "first), or pass panel=False for repeated cross-sections"
             )
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from impact.data import check_alpha, show, wide_panel
+from impact.data import check_alpha, period_position, show, wide_panel
 from impact.did.simplex import simplex_weights
 from impact.errors import ConfigError, DataError
 from impact.results import EffectResult, normal_ci
@@ -36,15 +36,8 @@ def _wide_panel(data: pd.DataFrame, outcome: str, unit: str, time: str, columns:
 
 
 def _period_index(periods: np.ndarray, value, name: str) -> int:
-    """Position of the first period at or after ``value``; a DataError when it is outside the data."""
-    try:
-        if np.issubdtype(periods.dtype, np.datetime64):
-            value = np.datetime64(pd.Timestamp(value))
-        k = int(np.searchsorted(periods, value, side="left"))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(
-            f"{name}={show(value)} cannot be compared with the periods ({show(periods[0])} ... {show(periods[-1])}): {exc}"
-        ) from exc
+    """Code of ``value`` on the calendar of ``periods`` (any written form); a DataError when it is outside the data."""
+    k = period_position(periods, value, name)
     if k >= len(periods) or k == 0:
         raise DataError(
             f"{name}={show(value)} is outside the data: periods run from {show(periods[0])} to {show(periods[-1])}, and "

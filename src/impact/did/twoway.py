@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from impact.data import check_alpha, check_columns, check_numeric, validate_panel
+from impact.data import check_alpha, check_columns, check_finite, check_numeric, show, validate_panel
 from impact.did._ols import absorbed_ols
 from impact.errors import DataError
 from impact.results import EffectResult, headline, tidy_terms
@@ -29,7 +29,7 @@ def _check_binary(data: pd.DataFrame, column: str, role: str) -> np.ndarray:
     values = data[column].to_numpy()
     ok = np.isin(values, [0, 1])
     if not ok.all():
-        raise DataError(f"{role} column {column!r} must hold only 0 and 1 (found {values[~ok][0]!r} in {int((~ok).sum())} rows)")
+        raise DataError(f"{role} column {column!r} must hold only 0 and 1 (found {show(values[~ok][0])} in {int((~ok).sum())} rows)")
     return values.astype(float)
 
 
@@ -93,9 +93,9 @@ def two_by_two(
     alpha = check_alpha(alpha)
     covariates = list(covariates or [])
     check_columns(data, outcome=outcome, treated=treated, post=post, cluster=cluster, covariates=covariates, unit=unit)
-    check_numeric(data, outcome, "outcome")
-    for cov in covariates:
-        check_numeric(data, cov, "covariate")
+    for col, role in [(outcome, "outcome"), *[(cov, "covariate") for cov in covariates]]:
+        check_numeric(data, col, role)
+        check_finite(data, col, role)
     used = [outcome, treated, post, *covariates] + [c for c in (cluster, unit) if c]
     frame = data[list(dict.fromkeys(used))]
     if frame.isna().any().any():
