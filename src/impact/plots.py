@@ -13,6 +13,26 @@ import pandas as pd
 
 __all__ = ["coefficient_plot", "event_study_plot", "trends_plot"]
 
+#: English texts of the shared plots; ``labels=`` overrides any of them (same ``{placeholders}``).
+_TEXT = {
+    "estimate": "estimate",
+    "before_adoption": "before adoption",
+    "after_adoption": "after adoption",
+    "uniform_band": "uniform 95% band (all periods at once)",
+    "reference": "reference period ({ref})",
+}
+
+
+def _texts(defaults: dict, labels: dict | None) -> dict:
+    """The chart texts: ``defaults`` (English) overridden by the caller's ``labels`` (e.g. a report's language)."""
+    if labels is None:
+        return dict(defaults)
+    if not isinstance(labels, dict):
+        from impact.errors import ConfigError
+
+        raise ConfigError(f"labels must be a dict of chart texts, e.g. {{'effect': 'effet'}} (got {type(labels).__name__})")
+    return {**defaults, **{k: v for k, v in labels.items() if isinstance(v, str)}}
+
 
 def _axes(ax, figsize=(7, 4)):
     if ax is not None:
@@ -23,8 +43,12 @@ def _axes(ax, figsize=(7, 4)):
     return ax
 
 
-def coefficient_plot(frame: pd.DataFrame, ax=None, label: str = "term", color: str = "C0"):
+def coefficient_plot(frame: pd.DataFrame, ax=None, label: str = "term", color: str = "C0", labels: dict | None = None,
+                     lang: str = "en"):
     """Horizontal point-and-interval plot, one row per term."""
+    from impact.formats import axis_formatter
+
+    T = _texts(_TEXT, labels)
     ax = _axes(ax, figsize=(7, 0.5 + 0.4 * len(frame)))
     y = np.arange(len(frame))
     ax.errorbar(
@@ -37,7 +61,8 @@ def coefficient_plot(frame: pd.DataFrame, ax=None, label: str = "term", color: s
     )
     ax.set_yticks(y, frame[label].astype(str))
     ax.axvline(0, color="grey", lw=0.8, ls="--")
-    ax.set_xlabel("estimate")
+    ax.set_xlabel(T["estimate"])
+    ax.xaxis.set_major_formatter(axis_formatter(lang))
     return ax
 
 
@@ -49,33 +74,42 @@ def event_study_plot(
     title: str | None = None,
     xlabel: str = "periods relative to adoption",
     ylabel: str = "effect",
+    labels: dict | None = None,
+    lang: str = "en",
 ):
     """Event-study plot with pointwise intervals, a uniform band when present, and the reference period marked.
 
     ``frame`` needs ``event_time``, ``estimate``, ``ci_low``, ``ci_high`` and
-    optionally ``cband_low``/``cband_high``.
+    optionally ``cband_low``/``cband_high``. ``labels`` replaces the legend
+    texts (keys of ``_TEXT``) and ``lang`` formats the tick labels, for a
+    report in another language.
     """
+    from impact.formats import axis_formatter
+
+    T = _texts(_TEXT, labels)
     ax = _axes(ax)
     frame = frame.sort_values("event_time")
     e = frame["event_time"].to_numpy()
     est = frame["estimate"].to_numpy(dtype=float)
     if {"cband_low", "cband_high"} <= set(frame.columns) and frame["cband_low"].notna().any():
         ax.fill_between(e, frame["cband_low"], frame["cband_high"], color=color, alpha=0.15, step=None,
-                        label="uniform band")
+                        label=T["uniform_band"])
     pre = e < 0
-    for mask, marker, name in ((pre, "s", "before adoption"), (~pre, "o", "after adoption")):
+    for mask, marker, after in ((pre, "s", False), (~pre, "o", True)):
         if mask.any():
             lo = est[mask] - frame["ci_low"].to_numpy(dtype=float)[mask]
             hi = frame["ci_high"].to_numpy(dtype=float)[mask] - est[mask]
             ax.errorbar(e[mask], est[mask], yerr=[np.nan_to_num(lo), np.nan_to_num(hi)], fmt=marker,
-                        color=color if name.startswith("after") else "C7", capsize=3, label=name)
+                        color=color if after else "C7", capsize=3,
+                        label=T["after_adoption"] if after else T["before_adoption"])
     ax.axhline(0, color="grey", lw=0.8)
     ax.axvline(-0.5, color="grey", lw=0.8, ls=":")
     if reference is not None and (e == reference).any():
         ax.scatter([reference], [0], marker="D", facecolor="white", edgecolor="black", zorder=5,
-                   label=f"reference ({reference})")
+                   label=T["reference"].format(ref=reference))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    ax.yaxis.set_major_formatter(axis_formatter(lang))
     if title:
         ax.set_title(title)
     ax.legend(frameon=False, fontsize="small")

@@ -45,10 +45,20 @@ class HonestResult(EffectResult):
     breakdown: float | None
     target: str
 
-    def plot(self, ax=None, color: str = "C0", **kwargs):
-        """Sensitivity plot: the original interval, then the robust interval for each restriction value."""
-        from impact.plots import _axes
+    def plot(self, ax=None, color: str = "C0", labels: dict | None = None, lang: str = "en", **kwargs):
+        """Sensitivity plot: the original interval, then the robust interval for each restriction value.
 
+        ``labels`` replaces the chart's texts (keys ``honest_x``, ``honest_y``,
+        ``honest_original``, ``honest_robust``, ``honest_breakdown``) and
+        ``lang`` formats its numbers, for a report in another language.
+        """
+        from impact.formats import axis_formatter, fmt_number
+        from impact.plots import _axes, _texts
+
+        symbol = "Mbar" if self.restriction == "Mbar" else "M"
+        T = _texts({"honest_x": f"{symbol}: bound on departures from parallel trends after adoption",
+                    "honest_y": f"confidence set for {self.target}", "honest_original": "original (parallel trends)",
+                    "honest_robust": "robust confidence set", "honest_breakdown": "breakdown {value}"}, labels)
         ax = _axes(ax)
         frame = self.to_frame()
         robust = frame[frame["method"] != "original"]
@@ -56,16 +66,18 @@ class HonestResult(EffectResult):
         step = np.min(np.diff(x)) if len(x) > 1 else 1.0
         x0 = x.min() - step
         ax.errorbar([x0], [self.estimate], yerr=[[self.estimate - self.ci_low], [self.ci_high - self.estimate]],
-                    fmt="s", color="C7", capsize=3, label="original")
+                    fmt="s", color="C7", capsize=3, label=T["honest_original"])
         mid = 0.5 * (robust["ci_low"] + robust["ci_high"])
         ax.errorbar(x, mid, yerr=[mid - robust["ci_low"], robust["ci_high"] - mid], fmt="none", color=color,
-                    capsize=3, label=robust["method"].iloc[0] if len(robust) else "robust", **kwargs)
+                    capsize=3, label=T["honest_robust"], **kwargs)
         ax.axhline(0, color="grey", lw=0.8)
         if self.breakdown is not None and np.isfinite(self.breakdown):
-            ax.axvline(self.breakdown, color="C3", ls=":", lw=0.8, label=f"breakdown {self.breakdown:.3g}")
-        symbol = "Mbar" if self.restriction == "Mbar" else "M"
-        ax.set_xlabel(symbol)
-        ax.set_ylabel(f"confidence set for {self.target}")
+            ax.axvline(self.breakdown, color="C3", ls=":", lw=0.8,
+                       label=T["honest_breakdown"].format(value=fmt_number(self.breakdown, lang, 2)))
+        ax.set_xlabel(T["honest_x"])
+        ax.set_ylabel(T["honest_y"])
+        ax.xaxis.set_major_formatter(axis_formatter(lang))
+        ax.yaxis.set_major_formatter(axis_formatter(lang))
         ax.legend(frameon=False, fontsize="small")
         return ax
 

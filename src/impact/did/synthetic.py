@@ -451,14 +451,24 @@ class SyntheticControlResult(EffectResult):
     leave_one_out: pd.DataFrame = field(repr=False, default=None)
     time_placebos: pd.DataFrame = field(repr=False, default=None)
 
-    def plot(self, ax=None, kind: str = "trajectories", max_pre_rmspe_ratio: float | None = None, **kwargs):
+    def plot(self, ax=None, kind: str = "trajectories", max_pre_rmspe_ratio: float | None = None,
+             labels: dict | None = None, lang: str = "en", **kwargs):
         """Plot ``kind`` = "trajectories" (treated vs synthetic), "gaps", or "placebos" (placebo gaps).
 
         For "placebos", ``max_pre_rmspe_ratio`` drops placebos whose
         pre-period RMSPE exceeds that multiple of the treated unit's (ADH
-        2010, figures 5-7, use MSPE multiples of 20, 5 and 2).
+        2010, figures 5-7, use MSPE multiples of 20, 5 and 2). ``labels``
+        replaces the chart's texts (keys ``sc_synthetic``, ``sc_loo``,
+        ``sc_gap``, ``sc_placebo_lines``, ``sc_title``, ``outcome``) and
+        ``lang`` formats its numbers, for a report in another language.
         """
         from impact.data import check_choice
+        from impact.formats import axis_formatter, fmt_number
+        from impact.plots import _texts
+
+        T = _texts({"sc_synthetic": "synthetic {unit}", "sc_loo": "leave-one-out", "outcome": kwargs.get("ylabel", "outcome"),
+                    "sc_gap": "gap (unit - its synthetic control)", "sc_placebo_lines": "placebos",
+                    "sc_title": "Synthetic control: average post-period gap {value}"}, labels)
 
         check_choice("kind", kind, ("trajectories", "gaps", "placebos"))
         import matplotlib.pyplot as plt
@@ -469,16 +479,16 @@ class SyntheticControlResult(EffectResult):
         x = frame["period"].to_numpy()
         if kind == "trajectories":
             ax.plot(x, frame["treated"], color="C0", label=str(self.treated_unit))
-            ax.plot(x, frame["synthetic"], color="C1", ls="--", label=f"synthetic {self.treated_unit}")
+            ax.plot(x, frame["synthetic"], color="C1", ls="--", label=T["sc_synthetic"].format(unit=self.treated_unit))
             if self.leave_one_out is not None and len(self.leave_one_out):
                 for i, (_, g) in enumerate(self.leave_one_out.groupby("dropped", sort=False)):
                     ax.plot(g["period"], g["synthetic"], color="C7", lw=0.7, alpha=0.6,
-                            label="leave-one-out" if i == 0 else None)
-            ax.set_ylabel(kwargs.get("ylabel", "outcome"))
+                            label=T["sc_loo"] if i == 0 else None)
+            ax.set_ylabel(T["outcome"])
         elif kind == "gaps":
             ax.plot(x, frame["gap"], color="C0")
             ax.axhline(0, color="grey", lw=0.8)
-            ax.set_ylabel("gap (treated - synthetic)")
+            ax.set_ylabel(T["sc_gap"])
         else:
             table = self.placebo_table
             keep = table["pre_rmspe"].notna()
@@ -488,12 +498,13 @@ class SyntheticControlResult(EffectResult):
             placebo = self.placebo_gaps
             for i, (u, g) in enumerate(placebo[~placebo["treated"]].groupby("unit", sort=False)):
                 if u in kept:
-                    ax.plot(g["period"], g["gap"], color="C7", lw=0.6, alpha=0.6, label="placebos" if i == 0 else None)
+                    ax.plot(g["period"], g["gap"], color="C7", lw=0.6, alpha=0.6, label=T["sc_placebo_lines"] if i == 0 else None)
             ax.plot(x, frame["gap"], color="C0", lw=2, label=str(self.treated_unit))
             ax.axhline(0, color="grey", lw=0.8)
-            ax.set_ylabel("gap (unit - its synthetic control)")
+            ax.set_ylabel(T["sc_gap"])
         ax.axvline(self.start, color="grey", lw=0.8, ls=":")
-        ax.set_title(f"Synthetic control: average post-period gap {self.estimate:.4g}")
+        ax.set_title(T["sc_title"].format(value=fmt_number(self.estimate, lang, 2)))
+        ax.yaxis.set_major_formatter(axis_formatter(lang))
         if ax.get_legend_handles_labels()[0]:
             ax.legend(loc="best", fontsize="small")
         return ax

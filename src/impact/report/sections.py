@@ -15,11 +15,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from impact.report.i18n import fmt_interval, fmt_money, fmt_number, fmt_pct, labels
+from impact.report.i18n import fmt_interval, fmt_money, fmt_number, fmt_pct, fmt_pvalue, labels
 from impact.report.suppress import masked_group_means
+from impact.report.templating import render
+from impact.report.wording import effect_sentence, method_name, method_words, note_words
 
 __all__ = [
     "header",
+    "heading",
+    "notes",
     "design_table",
     "trends_figure",
     "estimates_table",
@@ -35,21 +39,30 @@ __all__ = [
 esc = html.escape
 
 
-def _table(rows: list[tuple[str, str]]) -> str:
-    body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
-    return f"<table class='kv'>{body}</table>"
+def _table(rows: list[tuple[str, str]], lang: str = "en", heading: str | None = None) -> str:
+    return render("kv_table.html.j2", lang, rows=rows, heading=heading)
 
 
-def header(initiative, lang: str) -> str:
-    L = labels(lang)
-    desc = initiative.config.get("description") or ""
+def header(initiative, lang: str, what_was_done: bool = True) -> str:
+    """Kicker, title and owner; then "What was done" with the initiative's description unless told not to."""
     owner = initiative.config.get("owner")
-    parts = [f"<p class='kicker'>{esc(L['report'])}</p>", f"<h1>{esc(initiative.title)}</h1>"]
-    if desc:
-        parts.append(f"<h2>{esc(L['what_was_done'])}</h2><p>{esc(str(desc))}</p>")
-    if owner:
-        parts.append(f"<p class='owner'>{esc(str(owner))}</p>")
-    return "".join(parts)
+    page = render("header.html.j2", lang, title=initiative.title, owner=str(owner) if owner else None)
+    desc = initiative.config.get("description")
+    if what_was_done and desc:
+        page += heading("what_was_done", lang, paragraphs=[str(desc)])
+    return page
+
+
+def heading(key: str, lang: str, level: int = 2, paragraphs: list[str] | tuple = ()) -> str:
+    """A section heading from the catalogue (``key``), with plain-text paragraphs after it."""
+    return render("section.html.j2", lang, text=labels(lang)[key], level=level, anchor=key.replace("_", "-"),
+                  paragraphs=list(paragraphs))
+
+
+def notes(items, lang: str, css: str = "note") -> str:
+    """Paragraphs of notes: the library's notes put in the report's words (unknown ones kept, marked English)."""
+    texts = [note_words(str(item), lang)[0] for item in items]
+    return render("paragraphs.html.j2", lang, paragraphs=texts, css=css, p_lang=None)
 
 
 def _groups(initiative, frame: pd.DataFrame) -> pd.Series:
@@ -117,27 +130,17 @@ def trends_figure(initiative, frame: pd.DataFrame, lang: str):
     return fig, n_masked
 
 
-def estimates_table(table: pd.DataFrame, lang: str, digits: int = 2) -> str:
-    """HTML table of the comparison of estimators (from ``report.estimate.comparison_table``)."""
-    L = labels(lang)
-    head = [L["estimator"], L["estimate"], L["std_error"], L["ci"], L["pvalue"], L["note"]]
-    rows = []
-    for r in table.itertuples():
-        rows.append(
-            "<tr>" + "".join(
-                f"<td>{esc(v)}</td>"
-                for v in (
-                    r.estimator,
-                    fmt_number(r.estimate, lang, digits),
-                    fmt_number(r.se, lang, digits),
-                    fmt_interval(r.ci_low, r.ci_high, lang, digits) if np.isfinite(r.ci_low) else "–",
-                    fmt_number(r.pvalue, lang, 3),
-                    r.note,
-                )
-            ) + "</tr>"
-        )
-    th = "".join(f"<th>{esc(h)}</th>" for h in head)
-    return f"<table class='estimates'><thead><tr>{th}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+def estimates_table(table: pd.DataFrame, lang: str, digits: int = 2, headline: str | None = None) -> str:
+    """HTML table of the comparison of estimators (from ``report.estimate.comparison_table``).
+
+    Estimators are named in words; one that could not run on these data says so.
+    """
+    rows = [
+        {"name": method_name(r.estimator, lang), "ok": bool(np.isfinite(r.estimate)), "headline": r.estimator == headline,
+         "estimate": r.estimate, "se": r.se, "ci_low": r.ci_low, "ci_high": r.ci_high, "pvalue": r.pvalue}
+        for r in table.itertuples()
+    ]
+    return render("estimates.html.j2", lang, rows=rows, digits=digits)
 
 
 def pretrend(result, lang: str) -> tuple[str, float | None]:
@@ -176,7 +179,7 @@ def appraisal_table(appraisal, mc, break_even, lang: str, currency: str = "EUR")
         rows.append((L["prob_negative"], fmt_pct(mc.prob_npv_negative, lang, 1)))
     if break_even is not None:
         rows.append((L["break_even"], fmt_number(break_even.break_even, lang, 2)))
-    return _table(rows)
+    return _table(rows, lang)
 
 
 def verdict(initiative, result, lang: str, appraisal=None, mc=None, break_even=None, pretrend_p=None) -> str:
@@ -188,15 +191,9 @@ def verdict(initiative, result, lang: str, appraisal=None, mc=None, break_even=N
     L = labels(lang)
     spec, design = initiative.data_spec, initiative.design
     lower_is_better = design.get("better", "lower") == "lower"
-    sentences = [
-        L["v_effect"].format(
-            outcome=spec.get("outcome_label") or spec["outcome"],
-            est=fmt_number(result.estimate, lang, 2),
-            lo=fmt_number(result.ci_low, lang, 2),
-            hi=fmt_number(result.ci_high, lang, 2),
-            method=result.method,
-        )
-    ]
+    method = method_words(design.get("estimator", "twfe"), lang, result.method)
+    sentences = [effect_sentence(spec.get("outcome_label") or spec["outcome"], result.estimate, result.ci_low,
+                                 result.ci_high, method, lang)]
     includes_zero = result.ci_low <= 0 <= result.ci_high
     if includes_zero:
         sentences.append(L["v_zero"])
@@ -223,7 +220,7 @@ def verdict(initiative, result, lang: str, appraisal=None, mc=None, break_even=N
             m = float(sv.loc[effect_cats[0], "multiplier"])
             if np.isfinite(m) and 0 < m < 1:
                 sentences.append(L["v_depends"].format(pct=fmt_pct(1 - m, lang, 0)))
-    return "".join(f"<p>{esc(s)}</p>" for s in sentences)
+    return render("paragraphs.html.j2", lang, paragraphs=sentences, css=None, p_lang=None)
 
 
 def provenance_table(prov: dict, lang: str) -> str:
@@ -238,7 +235,7 @@ def provenance_table(prov: dict, lang: str) -> str:
         (L["versions"], versions),
         (L["parameters"], json.dumps(prov["parameters"], ensure_ascii=False, default=str)),
     ]
-    return f"<h2>{esc(L['appendix'])}</h2>" + _table(rows)
+    return _table(rows, lang, heading=L["appendix"])
 
 
 def _num(x):
@@ -249,8 +246,13 @@ def _num(x):
 
 
 def summary_record(initiative, result, appraisal=None, mc=None, verdict_html: str = "", prov: dict | None = None,
-                   pretrend_p=None, lang: str = "en") -> dict:
-    """The ``summary.json`` record of one initiative (status is set by the runner)."""
+                   pretrend_p=None, lang: str = "en", indicators=None, feedback=None) -> dict:
+    """The ``summary.json`` record of one initiative (status is set by the runner).
+
+    ``indicators`` (a list of :class:`impact.indicators.IndicatorResult`) and
+    ``feedback`` (an :class:`impact.feedback.FeedbackSummary`) add the
+    ``indicators`` and ``feedback`` lists of the contract.
+    """
     record = {
         "id": initiative.id,
         "title": initiative.title,
@@ -273,6 +275,10 @@ def summary_record(initiative, result, appraisal=None, mc=None, verdict_html: st
         record.update(npv=_num(appraisal.npv), bcr=_num(appraisal.bcr), pv_costs=_num(appraisal.pv_costs),
                       pv_benefits=_num(appraisal.pv_benefits))
         record["prob_npv_negative"] = _num(mc.prob_npv_negative) if mc is not None else None
+    if indicators:
+        record["indicators"] = [r.to_record() for r in indicators]
+    if feedback is not None:
+        record["feedback"] = feedback.records()
     return record
 
 
@@ -293,8 +299,8 @@ def synthetic_text(result, lang: str) -> str:
     table = result.placebo_table
     rank = int((table["ratio"] >= table["ratio"].iloc[0]).sum())
     text = L["synthetic_text"].format(n=len(weights), top=top, rmspe=fmt_number(result.pre_rmspe, lang, 3),
-                                      rank=rank, total=len(table), p=f"p = {fmt_number(result.pvalue, lang, 3)}")
-    return f"<p>{esc(text)}</p>"
+                                      rank=rank, total=len(table), p=fmt_pvalue(result.pvalue, lang))
+    return render("paragraphs.html.j2", lang, paragraphs=[text], css=None, p_lang=None)
 
 
 def dynamic_result(results: dict, headline: str):
@@ -348,11 +354,11 @@ def sensitivity(results: dict, dynamic, lang: str, max_post: int = 6):
     L = labels(lang)
     target = _for_sensitivity(results, dynamic, max_post)
     if target is None:
-        return f"<p class='note'>{esc(L['honest_na'])}</p>", None
+        return render("paragraphs.html.j2", lang, paragraphs=[L["honest_na"]], css="note", p_lang=None), None
     try:
         honest = honest_did(target, "relative_magnitude", e="average", seed=0)
-    except ImpactError as exc:
-        return f"<p class='note'>{esc(L['honest_na'])} ({esc(str(exc))})</p>", None
+    except ImpactError:
+        return render("paragraphs.html.j2", lang, paragraphs=[L["honest_na"]], css="note", p_lang=None), None
     n_post = int(((target.to_frame()["event_time"] >= 0) & target.to_frame()["se"].notna()).sum())
     if honest.breakdown is None:
         text = L["honest_none"]
@@ -360,4 +366,4 @@ def sensitivity(results: dict, dynamic, lang: str, max_post: int = 6):
         text = L["honest_inf"].format(k=n_post)
     else:
         text = L["honest_rm"].format(bd=fmt_number(honest.breakdown, lang, 2), k=n_post)
-    return f"<p>{esc(text)}</p>", honest
+    return render("paragraphs.html.j2", lang, paragraphs=[text], css=None, p_lang=None), honest
