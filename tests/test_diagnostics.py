@@ -26,7 +26,7 @@ def test_wald_statistic_by_hand():
     # Two correlated leads and one lag: stat = b' V^-1 b over the leads only, chi2(2).
     V = np.array([[0.04, 0.01, 0.0], [0.01, 0.09, 0.0], [0.0, 0.0, 0.25]])
     b = np.array([0.3, -0.2, 1.5])
-    res = pretrend_test(_result(b, V, [-3, -2, 0]))
+    res = pretrend_test(_result(b, V, [-3, -2, 0]), test="chi2")
     lead_b, lead_V = b[:2], V[:2, :2]
     expected = float(lead_b @ np.linalg.solve(lead_V, lead_b))
     # Closed form for 2x2: (b1^2 v22 - 2 b1 b2 v12 + b2^2 v11) / det
@@ -36,6 +36,37 @@ def test_wald_statistic_by_hand():
     assert res.df == 2 and res.event_times == (-3, -2)
     assert res.pvalue == pytest.approx(stats.chi2.sf(expected, 2), rel=1e-12)
     assert "chi2(2)" in res.summary() and "Pre-trend test" in res._repr_html_()
+
+
+
+def test_hotelling_f_by_hand():
+    # Same leads from G = 10 clusters (CRV1, nu = G - 1 = 9): F = W (nu - q + 1) / (q nu) on F(2, 8).
+    V = np.array([[0.04, 0.01, 0.0], [0.01, 0.09, 0.0], [0.0, 0.0, 0.25]])
+    b = np.array([0.3, -0.2, 1.5])
+    hand = _result(b, V, [-3, -2, 0])
+    res = pretrend_test(EventStudyResult(**{**hand.__dict__, "n_units": 10}))
+    W = float(b[:2] @ np.linalg.solve(V[:2, :2], b[:2]))
+    assert res.test == "F" and (res.df, res.df2) == (2, 8)
+    assert res.statistic == pytest.approx(W * 8 / 18, rel=1e-12)
+    assert res.pvalue == pytest.approx(stats.f.sf(W * 8 / 18, 2, 8), rel=1e-12)
+    assert res.wald == pytest.approx(W, rel=1e-12) and res.chi2_pvalue == pytest.approx(stats.chi2.sf(W, 2))
+    assert "F(2, 8)" in res.summary() and "Hotelling" in res.summary()
+
+
+def test_far_leads_are_binned():
+    # Seven leads (-1 is the reference): -2..-6 one by one, -7 and -8 averaged into one restriction (q = 6).
+    times = [-8, -7, -6, -5, -4, -3, -2, 0]
+    V = np.diag(np.r_[np.full(7, 0.04), 0.25])
+    b = np.r_[0.1, 0.2, 0.3, 0.0, 0.0, 0.0, 0.0, 1.0]
+    hand = EventStudyResult(**{**_result(b, V, times).__dict__, "n_units": 40})
+    res = pretrend_test(hand)
+    assert res.df == 6 and res.binned == (-7, -8)
+    # Independent leads: W = 0.3^2 / 0.04 (lead -6) + 0.15^2 / (0.04 / 2) (the bin's mean and variance).
+    assert res.wald == pytest.approx(0.09 / 0.04 + 0.0225 / 0.02, rel=1e-12)
+    assert pretrend_test(hand, leads=None).df == 7
+    # Fewer clusters than restrictions: the bin starts earlier until Hotelling's F is defined.
+    few = pretrend_test(EventStudyResult(**{**hand.__dict__, "n_units": 4}))
+    assert few.df <= 3 and few.df2 >= 1
 
 
 def test_size_and_power_in_simulation():

@@ -21,8 +21,12 @@ import pandas as pd
 from scipy import stats
 
 __all__ = [
+    "DEFAULT_SEED",
     "TERM_COLUMNS",
     "Summary",
+    "SummaryText",
+    "check_seed",
+    "seed_label",
     "EffectResult",
     "EventStudyResult",
     "normal_ci",
@@ -34,6 +38,33 @@ __all__ = [
 #: Columns every ``to_frame()`` starts with, in this order. Estimators may add
 #: ``cohort``, ``period``, ``event_time``, ``type``, ``weight`` and the like after them.
 TERM_COLUMNS = ("term", "estimate", "se", "ci_low", "ci_high", "pvalue")
+
+#: Seed of every function that draws (bootstraps, placebos, Monte Carlo, power simulations) unless
+#: ``seed=`` says otherwise: identical calls give identical numbers. ``seed=None`` asks for fresh draws.
+DEFAULT_SEED = 12345
+
+
+def check_seed(seed, name: str = "seed"):
+    """Validate a ``seed=`` argument: a non-negative integer, ``None`` (fresh draws) or a NumPy Generator.
+
+    Returns it unchanged (an integer as ``int``); raises :class:`~impact.errors.ConfigError` otherwise.
+    """
+    from impact.errors import ConfigError
+
+    if seed is None or isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"{name} must be a non-negative integer, or None for fresh draws (got {seed!r})")
+    return int(seed)
+
+
+def seed_label(seed) -> str:
+    """How a summary states the seed: the number, or that the draws were fresh (not reproducible)."""
+    if seed is None:
+        return "none (fresh draws, not reproducible)"
+    if isinstance(seed, np.random.Generator):
+        return "a caller-supplied Generator"
+    return str(seed)
 
 
 def normal_ci(estimate, se, alpha: float = 0.05, crit: float | None = None):
@@ -91,6 +122,40 @@ def headline(row) -> dict:
     return {k: float(row[k]) for k in ("estimate", "se", "ci_low", "ci_high", "pvalue")}
 
 
+class SummaryText(str):
+    """The text of a :class:`Summary` that also renders as a table in Jupyter.
+
+    A ``str`` subclass, so code that searches, splits or compares the
+    summary keeps working, while ``print()`` shows the text, a terminal's
+    ``repr`` shows it laid out (not one quoted line full of ``\\n``) and a
+    notebook renders :meth:`_repr_html_`, as statsmodels' ``Summary`` does.
+    """
+
+    __slots__ = ("_html",)
+
+    def __new__(cls, text: str, html_text: str = ""):
+        obj = super().__new__(cls, text)
+        obj._html = html_text
+        return obj
+
+    def __repr__(self) -> str:
+        return str.__str__(self)
+
+    def as_text(self) -> str:
+        """The plain text (a ``str``)."""
+        return str.__str__(self)
+
+    def as_html(self) -> str:
+        """The HTML table."""
+        return self._html or f"<pre>{html.escape(str.__str__(self))}</pre>"
+
+    def _repr_html_(self) -> str:
+        return self.as_html()
+
+    def __reduce__(self):
+        return (SummaryText, (str.__str__(self), self._html))
+
+
 @dataclass(frozen=True)
 class Summary:
     """What a result says about itself, built once.
@@ -104,7 +169,17 @@ class Summary:
     table: pd.DataFrame
     notes: tuple[str, ...] = ()
 
-    def as_text(self) -> str:
+    def as_text(self) -> SummaryText:
+        """The summary as text, a :class:`SummaryText` (a ``str`` that also renders as HTML in notebooks)."""
+        return SummaryText(self._text(), self.as_html())
+
+    def __str__(self) -> str:
+        return self._text()
+
+    def _repr_html_(self) -> str:
+        return self.as_html()
+
+    def _text(self) -> str:
         width = max([len(k) for k, _ in self.header] + [8])
         lines = [self.title, "=" * len(self.title)]
         lines += [f"{k:<{width}}  {v}" for k, v in self.header]
@@ -178,12 +253,16 @@ class EffectResult:
         header += [(k, str(v)) for k, v in self.assumptions.items()]
         return Summary(self.method, tuple(header), self.to_frame(), tuple(self.notes))
 
-    def summary(self) -> str:
-        """Plain-text summary: headline, sample, assumptions and the table of terms."""
+    def summary(self) -> SummaryText:
+        """Headline, sample, assumptions and the table of terms.
+
+        A :class:`SummaryText`: a ``str`` (print it, search it) that renders as
+        an HTML table when it is the last line of a notebook cell.
+        """
         return self._summary.as_text()
 
     def __str__(self) -> str:
-        return self.summary()
+        return self._summary._text()
 
     def _repr_html_(self) -> str:
         return self._summary.as_html()
@@ -205,7 +284,9 @@ class EventStudyResult(EffectResult):
     matrix of the estimated (non-reference) event-time coefficients, indexed
     by event time, which pre-trend tests and HonestDiD sensitivity use.
     Optional ``cband_low``/``cband_high`` columns hold a simultaneous
-    (uniform) confidence band.
+    (uniform) confidence band. ``n_clusters``, ``cov_df`` and ``cov_scale``
+    describe how ``vcov`` was estimated, for the small-sample (Hotelling)
+    pre-trend test of :func:`impact.did.pretrend_test`.
 
     The headline fields give the average of the post-treatment effects
     (event time >= 0), weighted as the estimator documents.
@@ -213,6 +294,14 @@ class EventStudyResult(EffectResult):
 
     vcov: pd.DataFrame | None = field(default=None, repr=False)
     reference: int | None = -1
+    #: Independent clusters behind ``vcov``; None means ``n_units``.
+    n_clusters: int | None = None
+    #: Degrees of freedom of ``vcov`` as an estimate: clusters minus the means estimated within them
+    #: (``n_clusters - 1`` for a cluster-robust CRV1 regression covariance, the default).
+    cov_df: int | None = None
+    #: Factor that makes ``vcov`` an unbiased small-sample covariance: 1 for CRV1, which already carries
+    #: G/(G-1); n_clusters / cov_df for an influence-function (HC0-type) covariance.
+    cov_scale: float = 1.0
 
     def pre_trend_terms(self) -> pd.DataFrame:
         """Rows for event times before adoption, the reference period excluded."""

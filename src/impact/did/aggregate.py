@@ -42,7 +42,7 @@ from impact.did.inference import cluster_sums, infer, influence_vcov
 if TYPE_CHECKING:
     from impact.did.staggered import GroupTimeResult
 
-__all__ = ["AggregateResult", "aggregate", "simple", "dynamic", "group", "calendar", "AGGREGATIONS"]
+__all__ = ["AggregateResult", "aggregate", "cov_degrees", "simple", "dynamic", "group", "calendar", "AGGREGATIONS"]
 
 Aggregation = Literal["simple", "dynamic", "group", "calendar"]
 AGGREGATIONS = ("simple", "dynamic", "group", "calendar")
@@ -204,6 +204,19 @@ def _inference(res: GroupTimeResult, lin: _Linear, band: np.ndarray):
     return psi, inf, vcov
 
 
+def cov_degrees(res: GroupTimeResult) -> tuple[int, int]:
+    """Clusters ``G`` and degrees of freedom ``nu`` of the influence-function covariance.
+
+    Every ATT(g, t) is a difference of means of a cohort and a comparison
+    group, so the covariance ``S'S / n^2`` estimates one mean per cohort and
+    one for the comparison group within the clusters: ``nu = G - (cohorts + 1)``
+    (at least 1). It is an HC0-type estimate, biased down by about ``nu / G``,
+    which :func:`impact.did.pretrend_test` corrects.
+    """
+    G = int(res.cluster_codes.max()) + 1 if res.cluster_codes is not None else int(res.n_ids)
+    return G, max(G - len(res.cohorts) - 1, 1)
+
+
 def _frame(terms, est, se, crit, alpha, **extra) -> pd.DataFrame:
     lo, hi = normal_ci(est, se, alpha)
     frame = pd.DataFrame({"term": terms, "estimate": est, "se": se, "ci_low": lo, "ci_high": hi,
@@ -275,8 +288,10 @@ def aggregate(res: GroupTimeResult, kind: Aggregation = "simple", min_e=None, ma
         # Universal base period: the reference cell is normalised to zero and has no standard error.
         reference = -1 - res.anticipation if res.base_period == "universal" else None
         cov = pd.DataFrame(vcov[:m, :m][np.ix_(ok, ok)], index=comp[ok], columns=comp[ok])
+        G, nu = cov_degrees(res)
         return EventStudyResult(method="Callaway-Sant'Anna event study (dynamic aggregation)", terms=frame,
-                                vcov=cov, reference=reference, **head, **common)
+                                vcov=cov, reference=reference, n_clusters=G, cov_df=nu, cov_scale=G / nu,
+                                **head, **common)
     labels = res.periods[comp]
     if kind == "group":
         frame = _frame([f"cohort {g}" for g in labels], parts.est, se_c, inf.crit, res.alpha, cohort=labels)

@@ -14,9 +14,11 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
 from impact.data import check_alpha, check_columns, check_int, validate_panel
+from impact.did._args import accepts_r_names
+from impact.did.diagnostics import _pretrend
 from impact.did.event_study import _check_window
 from impact.did.sun_abraham import drop_always_treated
 from impact.errors import ConfigError, DataError, DroppedRowsWarning, EstimationError
@@ -64,6 +66,7 @@ class _TwoWay:
         return alpha[unit] + lam[time]
 
 
+@accepts_r_names
 def imputation(
     data: pd.DataFrame,
     outcome: str,
@@ -278,11 +281,14 @@ def imputation(
         "Headline": "average effect over treated observations" + ("" if hi is None else f" with event time <= {hi}"),
         "Standard errors": f"BJS conservative, clustered by {cluster!r} ({Cm.shape[1]} clusters); leads CRV1",
     }
+    n_clusters = int(Cm.shape[1])
     if k_pre:
-        b, Vp = beta_pre, vcov_all[:k_pre, :k_pre]
-        stat = float(b @ np.linalg.pinv(Vp) @ b)
+        # The same small-sample test as pretrend_test (far leads binned, Hotelling F); chi2 figure beside it.
+        test = _pretrend(beta_pre, vcov_all[:k_pre, :k_pre], leads.astype(int), n_clusters, None, 1.0,
+                         "imputation")
         assumptions["Pre-trend test"] = (
-            f"Wald chi2({k_pre}) = {stat:.3g}, p = {stats.chi2.sf(stat, k_pre):.3g} (leads {leads.min()}..{leads.max()})"
+            f"{test.label}, p = {test.pvalue:.3g} ({test.name}; leads {test.leads_text()}); "
+            f"uncorrected chi2({test.df}) = {test.wald:.3g}, p = {test.chi2_pvalue:.3g}"
         )
     return EventStudyResult(
         method="Imputation estimator (Borusyak, Jaravel & Spiess)",
@@ -293,6 +299,7 @@ def imputation(
         terms=terms,
         vcov=pd.DataFrame(vcov, index=event_times, columns=event_times),
         reference=None,
+        n_clusters=n_clusters,
         assumptions=assumptions,
         notes=tuple(notes),
     )

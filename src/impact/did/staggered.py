@@ -31,7 +31,9 @@ from impact.did.drdid import panel_2x2, rc_2x2
 from impact.did.cs_data import _constant_within, prepare
 from impact.did.inference import BOOT_WEIGHTS, cluster_sums, infer, influence_vcov, multiplier_draws
 from impact.errors import ConfigError, DataError, DroppedRowsWarning, EstimationError, EstimationWarning
-from impact.results import EffectResult, normal_ci, normal_pvalue
+from impact.did._args import accepts_r_names
+from impact.did.diagnostics import PretrendTest, pretrend_test
+from impact.results import DEFAULT_SEED, EffectResult, check_seed, normal_ci, normal_pvalue
 
 __all__ = ["callaway_santanna", "GroupTimeResult"]
 
@@ -66,6 +68,14 @@ class GroupTimeResult(EffectResult):
     With the bootstrap, ``boot_draws`` (n_boot x n_cells) and
     ``boot_cohort_draws`` (n_boot x n_cohorts, for the estimated cohort
     shares) hold the multiplier draws that every aggregation re-uses.
+
+    ``pretest`` is the pre-test of parallel trends that the summary, the
+    report and ``summary.json`` use (:func:`impact.did.pretrend_test` on the
+    dynamic aggregation: Hotelling-corrected F, far leads binned), with
+    ``pretest_stat``/``pretest_pvalue`` its F statistic and p-value.
+    ``r_pretest_stat``/``r_pretest_pvalue`` are R did's chi-squared Wald
+    test of every pre-treatment ATT(g, t), reproduced for comparison: with
+    many cells and few units it rejects far too often.
     """
 
     att: np.ndarray = field(repr=False)
@@ -90,6 +100,9 @@ class GroupTimeResult(EffectResult):
     anticipation: int
     pretest_stat: float | None = None
     pretest_pvalue: float | None = None
+    pretest: PretrendTest | None = field(default=None, repr=False)
+    r_pretest_stat: float | None = None
+    r_pretest_pvalue: float | None = None
 
     @cached_property
     def vcov(self) -> np.ndarray:
@@ -292,6 +305,7 @@ def _rc_cells(cells, y, tcode, ids, n_ids, x, w, row_cohort, control, anticipati
 # --------------------------------------------------------------------------- estimator
 
 
+@accepts_r_names
 def callaway_santanna(
     data: pd.DataFrame,
     outcome: str,
@@ -305,7 +319,7 @@ def callaway_santanna(
     anticipation: int = 0,
     panel: bool = True,
     n_boot: int = 999,
-    seed: int | None = None,
+    seed: int | None = DEFAULT_SEED,
     cluster: str | None = None,
     alpha: float = 0.05,
     weights: str | None = None,
@@ -348,8 +362,10 @@ def callaway_santanna(
     n_boot : int
         Multiplier-bootstrap draws; 0 gives analytic (influence-function)
         standard errors and no uniform band.
-    seed : int, optional
-        Seed of the bootstrap draws (aggregations re-use the same draws).
+    seed : int or None
+        Seed of the bootstrap draws (aggregations re-use the same draws);
+        :data:`impact.results.DEFAULT_SEED` by default, so identical calls give
+        identical numbers. None draws a fresh seed, which the summary states.
     cluster : str, optional
         Column to cluster on, constant within unit; the unit is always a cluster. With
         ``panel=False`` the rows are individuals and, without ``cluster``, the unit they
@@ -385,8 +401,12 @@ def callaway_santanna(
     on the covariates, between cohort ``g`` and the comparison group
     (never-treated, or not-yet-treated units), and (iv) overlap (every cohort
     has comparison units with similar covariates). Pre-treatment cells
-    (``t < g``) are placebo estimates: under these assumptions they are zero,
-    and the Wald pre-test reported in the summary tests that jointly.
+    (``t < g``) are placebo estimates: under these assumptions they are zero.
+    The summary's pre-test of parallel trends tests that jointly on the
+    dynamic aggregation's leads with the small-sample F test of
+    :func:`impact.did.pretrend_test`; R did's chi-squared Wald test of every
+    pre-treatment cell is reported beside it, labelled as such, because it
+    over-rejects badly when there are many cells and few units.
 
     Standard errors come from the influence functions (analytic) or a
     multiplier bootstrap on them, clustered by unit and by ``cluster``;
@@ -410,6 +430,7 @@ def callaway_santanna(
     ...                         n_boot=0)                                # doctest: +SKIP
     >>> res.aggregate("dynamic").plot()                                  # doctest: +SKIP
     """
+    seed = check_seed(seed)
     covariates, alpha = _check_options(control, method, base_period, anticipation, n_boot, alpha, boot_weights,
                                        panel, covariates)
     raw = prepare(data, outcome, unit, time, cohort, covariates, weights, cluster, panel)
@@ -517,7 +538,8 @@ def callaway_santanna(
             boot_weights)
     inf = infer(psi, n_ids, cluster_codes, alpha, draws=draws)
 
-    # Wald pre-test of parallel trends on the pre-treatment cells, with the analytic covariance (R did's W).
+    # R did's chi-squared Wald pre-test on the pre-treatment cells, with the analytic covariance (its W):
+    # kept for comparison only; the verdict's pre-test is computed once the result exists.
     pre = np.flatnonzero(~post & (t_code != b_code))
     stat = pval = None
     if pre.size:
@@ -553,8 +575,9 @@ def callaway_santanna(
                       f"uniform band critical value {inf.crit:.3f}"),
         "Clustering": (f"{unit}" + (f" and {cluster}" if cluster is not None else "")) if panel
                       else (f"{cluster}" if cluster is not None else f"{unit} (the rows are its individuals)"),
-        "Pre-test of parallel trends": ("not available" if stat is None else
-                                        f"Wald chi2({pre.size}) = {stat:.3f}, p = {pval:.4g}"),
+        "R did's chi-squared Wald test": ("not available" if stat is None else
+                                          f"chi2({pre.size}) = {stat:.3f}, p = {pval:.4g} on every pre-treatment "
+                                          "ATT(g,t); over-rejects with many cells and few units, not the verdict"),
     }
     for arr in (att, psi, unit_cohort, w_ids):
         arr.setflags(write=False)
@@ -565,10 +588,30 @@ def callaway_santanna(
         inffunc=psi, unit_cohort=unit_cohort, unit_weights=w_ids, cluster_codes=cluster_codes,
         periods=labels, cohorts=cohorts, boot_draws=draws, boot_cohort_draws=cohort_draws, crit=inf.crit,
         n_ids=n_ids, n_boot=n_boot, seed=seed, boot_weights=boot_weights, control=control,
-        estimation_method=method, base_period=base_period, anticipation=anticipation, pretest_stat=stat,
-        pretest_pvalue=pval,
+        estimation_method=method, base_period=base_period, anticipation=anticipation, r_pretest_stat=stat,
+        r_pretest_pvalue=pval,
     )
     head = res.aggregate("simple")
+    pretest = _pretest(res)
+    assumptions = dict(assumptions)
+    assumptions["Pre-test of parallel trends"] = (
+        "not available (no pre-treatment event time)" if pretest is None else
+        f"{pretest.label}, p = {pretest.pvalue:.4g} ({pretest.name}; leads {pretest.leads_text()})")
+    # The verdict's test first, R's figure after it.
+    order = [k for k in assumptions if k != "R did's chi-squared Wald test"] + ["R did's chi-squared Wald test"]
     return replace(res, method="Callaway-Sant'Anna group-time ATT (headline: simple aggregate)",
                    estimate=head.estimate, se=head.se, ci_low=head.ci_low, ci_high=head.ci_high,
-                   pvalue=head.pvalue)
+                   pvalue=head.pvalue, assumptions={k: assumptions[k] for k in order}, pretest=pretest,
+                   pretest_stat=None if pretest is None else pretest.statistic,
+                   pretest_pvalue=None if pretest is None else pretest.pvalue)
+
+
+def _pretest(res: GroupTimeResult) -> PretrendTest | None:
+    """The pre-test of parallel trends on the dynamic aggregation, or None without a pre-treatment event time."""
+    e = res.period_code - res.cohort_code
+    if not (e < 0).any():
+        return None
+    try:
+        return pretrend_test(res.aggregate("dynamic"))
+    except (ConfigError, EstimationError):
+        return None
