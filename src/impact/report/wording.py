@@ -38,9 +38,9 @@ def outcome_parts(label: str) -> tuple[str, str | None]:
 
 
 def effect_digits(estimate: float, ci_low: float, ci_high: float) -> int:
-    """Decimals worth reading: as many as tell the estimate from its interval's half-width."""
-    width = abs(ci_high - ci_low) / 2 if ci_high == ci_high and ci_low == ci_low else abs(estimate)
-    scale = min(abs(estimate) or width, width or abs(estimate))
+    """Decimals worth reading: none from 10 up, one from 1 up, two below."""
+    # A reader quotes "64 days", not "64.07 days"; the interval is shown with the same decimals.
+    scale = abs(estimate) or max(abs(ci_low), abs(ci_high))
     if scale >= 10:
         return 0
     if scale >= 1:
