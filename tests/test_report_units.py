@@ -104,3 +104,80 @@ def test_initiative_text_is_escaped():
     ini.config["title"] = "<script>alert(1)</script> & co"
     page = header(ini, "en")
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+# --------------------------------------------------------------------------- sanitising and the portfolio records
+
+HOSTILE_CELL = "=HYPERLINK(\"http://x\")\x00\x1b[2J\x07 \ud800 fin"
+
+
+def test_text_is_made_safe_for_each_medium():
+    from impact.report.sanitize import clean_text, for_cell, for_console, for_html
+
+    assert for_html("<b>\x00'x'</b>") == "&lt;b&gt;\ufffd&#x27;x&#x27;&lt;/b&gt;"
+    assert clean_text("a\r\nb\x1bc") == "a\nb\ufffdc"
+    assert for_cell(HOSTILE_CELL).startswith("'=HYPERLINK") and "\x00" not in for_cell(HOSTILE_CELL)
+    for start in ("+1", "-2+3", "@SUM(A1)", "\tx"):
+        assert for_cell(start).startswith("'"), start
+    assert for_cell("Évreux, 2022-06") == "Évreux, 2022-06"
+    assert for_cell(-2.5) == -2.5 and for_cell(float("nan")) is None and for_cell(None) is None
+    shown = for_console("col '\x1b[2J\x00'\nnext line")
+    assert "\x1b" not in shown and "\\x1b[2J" in shown and "\\x00" in shown and "\nnext line" in shown
+
+
+def test_hostile_records_reach_csv_xlsx_and_html_safely(tmp_path):
+    import openpyxl
+
+    from impact.report.index import write_index
+
+    records = [
+        {"id": "ok-one", "title": "Fine", "status": "ok", "estimate": -1.5, "ci_low": -2.0, "ci_high": -1.0,
+         "report": "report.html"},
+        {"id": "bad", "title": "<script>x</script>\x01", "status": "failed", "error": HOSTILE_CELL,
+         "error_page": "error.html", "report": "report.html", "last_good": {"generated": "2026-01-01T00:00:00+00:00"}},
+        {"id": "never", "title": "-minus", "status": "failed", "error": "+boom", "error_page": "error.html",
+         "report": None},
+    ]
+    write_index(records, tmp_path, "en")
+    sheet = openpyxl.load_workbook(tmp_path / "results.xlsx").active
+    cells = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
+    assert all(not c.startswith(("=", "+", "-", "@")) for c in cells)
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+    assert not any(ch in "".join(cells) for ch in "\x00\x01\x07\x1b")
+    frame = pd.read_csv(tmp_path / "results.csv")
+    assert frame.loc[frame.id == "bad", "last_good_at"].item() == "2026-01-01T00:00:00+00:00"
+    assert frame.loc[frame.id == "never", "title"].item() == "'-minus"
+    page = (tmp_path / "index.html").read_text()
+    assert "<script>x" not in page and "\x01" not in page
+    # a failed run links its error page, and its last good report when there is one
+    assert "bad/report.html" in page and "bad/error.html" in page
+    assert "never/error.html" in page and "never/report.html" not in page and "ok-one/report.html" in page
+
+
+def test_collect_records_merges_the_folder_with_this_run(tmp_path):
+    import json
+
+    from impact.report.batch import collect_records
+
+    for ident, record in {"a": {"id": "a", "status": "ok", "estimate": 1.0},
+                          "b": {"id": "b", "status": "ok", "estimate": "not a number"}}.items():
+        (tmp_path / ident).mkdir()
+        (tmp_path / ident / "summary.json").write_text(json.dumps(record))
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "summary.json").write_bytes(b"\x00\xff{half")
+    records = collect_records(tmp_path, [{"id": "a", "status": "failed", "error": "re-run failed"}])
+    assert [r["id"] for r in records] == ["a", "b", "c"]
+    assert records[0]["status"] == "failed" and records[0]["error"] == "re-run failed"
+    assert records[1]["estimate"] is None  # a corrupt number never reaches the formatters
+    assert records[2]["status"] == "failed" and "cannot be read" in records[2]["error"]
+
+
+def test_error_page_escapes_and_points_to_the_last_good_report():
+    from impact.report.execute import error_page, failure_record
+
+    record = failure_record("x", "<i>T</i>", "validate", "column '\x1b[2J' not found", data_file="data.csv")
+    assert "\x1b" not in record["error"]
+    page = error_page({**record, "last_good": {"generated": "2026-01-01"}}, "fr")
+    assert "<i>T" not in page and "&lt;i&gt;T" in page and "href='report.html'" in page and "2026-01-01" in page
+    assert "data.csv" in page
+    assert "href='report.html'" not in error_page(record, "en")

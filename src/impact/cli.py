@@ -8,8 +8,26 @@ import sys
 from pathlib import Path
 
 from impact.errors import ImpactError
+from impact.report.sanitize import for_console
 
 __all__ = ["main"]
+
+
+def _number(value, spec: str) -> str:
+    return "" if value is None else format(value, spec)
+
+
+def _failure_lines(record: dict) -> list[str]:
+    """Why an initiative failed: the step, the data file and the whole message, safe for a terminal."""
+    where = record.get("step") or "run"
+    if record.get("data_file"):
+        where += f", data file {record['data_file']}"
+    message = for_console(record.get("error") or "no message recorded").strip().splitlines() or [""]
+    lines = [f"-> {for_console(where)}: {message[0]}", *(f"   {line}" for line in message[1:])]
+    if record.get("last_good"):
+        lines.append(f"   the last good report ({for_console(record['last_good'].get('generated'))}) is kept; "
+                     "the error page is error.html beside it")
+    return lines
 
 
 def _run(args) -> int:
@@ -18,14 +36,18 @@ def _run(args) -> int:
     records = run_batch(args.paths, args.out, jobs=args.jobs, lang=args.lang, force=args.force,
                         executor=args.executor, scheduler=args.scheduler, timeout=args.timeout, seed=args.seed,
                         pdf=args.pdf, progress=not args.quiet)
-    width = max(len(str(r["id"])) for r in records)
+    ids = [for_console(r.get("id")) for r in records]
+    width = max(len(i) for i in ids)
     print(f"{'initiative':<{width}}  status  reused  estimate  [95% CI]            NPV")
-    for r in records:
-        est = "" if r.get("estimate") is None else f"{r['estimate']:9.3f}  [{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
-        npv = "" if r.get("npv") is None else f"{r['npv']:,.0f}"
-        print(f"{r['id']:<{width}}  {r['status']:<6}  {'yes' if r.get('reused') else 'no':<6}  {est:<28}  {npv}")
+    for ident, r in zip(ids, records):
+        est = _number(r.get("estimate"), "9.3f")
+        if est and r.get("ci_low") is not None and r.get("ci_high") is not None:
+            est += f"  [{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
+        npv = _number(r.get("npv"), ",.0f")
+        print(f"{ident:<{width}}  {r['status']:<6}  {'yes' if r.get('reused') else 'no':<6}  {est:<28}  {npv}")
         if r["status"] != "ok":
-            print(f"{'':<{width}}  -> {r.get('step')}: {str(r.get('error')).splitlines()[0][:200]}")
+            for line in _failure_lines(r):
+                print(f"{'':<{width}}  {line}")
     index = Path(args.out).resolve() / "index.html"
     print(f"Index: {index}")
     failed = sum(r["status"] != "ok" for r in records)
@@ -97,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except ImpactError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {for_console(exc)}", file=sys.stderr)
         return 2
 
 

@@ -11,28 +11,23 @@ file system as the output folder).
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
 import sys
+import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from impact.data import check_choice, check_int
 from impact.errors import ConfigError
-from impact.report.initiative import find_initiatives
+from impact.report.initiative import find_initiatives, initiative_ident
 
-__all__ = ["run_batch", "run_in_subprocess"]
+__all__ = ["run_batch", "run_in_subprocess", "collect_records"]
 
-
-def _ident(folder: Path) -> tuple[str, str]:
-    import yaml
-
-    try:
-        config = yaml.safe_load((folder / "initiative.yaml").read_text(encoding="utf-8")) or {}
-        return str(config.get("id") or folder.name), str(config.get("title") or folder.name)
-    except Exception:  # an unreadable file is reported by the worker itself
-        return folder.name, folder.name
+#: Fields of a summary that the index and results tables read as numbers.
+NUMBERS = ("estimate", "se", "ci_low", "ci_high", "pvalue", "npv", "bcr", "prob_npv_negative")
 
 
 def run_in_subprocess(folder: str, out: str, lang: str | None = None, force: bool = False, seed=None,
@@ -43,9 +38,10 @@ def run_in_subprocess(folder: str, out: str, lang: str | None = None, force: boo
     folder_path = Path(folder)
     options = json.dumps({"lang": lang, "force": force, "seed": seed, "pdf": pdf})
     cmd = [sys.executable, "-m", "impact.report.execute", str(folder_path), str(out), options]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            env={**os.environ, "MPLBACKEND": "Agg"})
-    ident, title = _ident(folder_path)
+    # UTF-8 both ways whatever the locale: the record carries titles and messages in any language.
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8", errors="replace",
+                            start_new_session=True, env={**os.environ, "MPLBACKEND": "Agg", "PYTHONIOENCODING": "utf-8"})
+    ident, title = initiative_ident(folder_path)
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -54,10 +50,60 @@ def run_in_subprocess(folder: str, out: str, lang: str | None = None, force: boo
         return _record_failure(Path(out) / ident, failure_record(ident, title, "timeout",
                                                                 f"stopped after {timeout:g} s (--timeout)"), lang or "en")
     lines = [line for line in stdout.splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or not lines:
+    try:
+        record = json.loads(lines[-1]) if proc.returncode == 0 and lines else None
+    except ValueError:
+        record = None
+    if not isinstance(record, dict):
         return _record_failure(Path(out) / ident, failure_record(ident, title, "worker",
                                                                 f"exit code {proc.returncode}\n{stderr[-4000:]}"), lang or "en")
-    return json.loads(lines[-1])
+    return record
+
+
+def _number(value):
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _normalise(record: dict, fallback_id: str) -> dict:
+    """A summary as the index can show it whatever the file held: id and status as text, numbers or None."""
+    record = dict(record)
+    record["id"] = str(record.get("id") or fallback_id)
+    record["status"] = "ok" if record.get("status") == "ok" else "failed"
+    for key in NUMBERS:
+        record[key] = _number(record.get(key))
+    return record
+
+
+def collect_records(out: str | Path, records: list[dict] | None = None) -> list[dict]:
+    """Every initiative whose ``summary.json`` is in ``out``, updated by this run's ``records``, sorted by id.
+
+    This is what ``index.html``, ``results.csv`` and ``results.xlsx`` list, so
+    running some initiatives into an existing folder updates their rows and
+    keeps the others. A ``summary.json`` that cannot be read is listed as
+    failed with the reason rather than dropped or allowed to stop the index.
+    """
+    out = Path(out)
+    found: dict[str, dict] = {}
+    for summary in sorted(out.glob("*/summary.json")):
+        folder = summary.parent.name
+        try:
+            record = json.loads(summary.read_text(encoding="utf-8"))
+            if not isinstance(record, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as exc:
+            record = {"id": folder, "status": "failed", "step": "index", "error": f"{summary} cannot be read: {exc}"}
+        # Outputs are filed by id, so the folder name is the id the links must use.
+        record = _normalise(record, folder)
+        record["id"] = folder
+        found[folder] = record
+    for record in records or []:
+        record = _normalise(record, "?")
+        found[record["id"]] = {**found.get(record["id"], {}), **record}
+    return [found[k] for k in sorted(found)]
 
 
 def run_batch(paths, out, *, jobs: int = 1, lang: str | None = None, force: bool = False, executor: str = "local",
@@ -65,9 +111,13 @@ def run_batch(paths, out, *, jobs: int = 1, lang: str | None = None, force: bool
               progress: bool = True) -> list[dict]:
     """Run every initiative under ``paths`` and write ``out/index.html``, ``results.csv`` and ``results.xlsx``.
 
-    Returns the summary records in the order of the initiatives.
+    The index and tables list every initiative with a summary in ``out``
+    (see :func:`collect_records`), not only those run now. Returns this run's
+    summary records in the order of the initiatives.
     """
+    from impact.report.execute import _record_failure, failure_record
     from impact.report.index import write_index
+    from impact.report.sanitize import for_console
 
     jobs = check_int("jobs", jobs, minimum=1)
     check_choice("executor", executor, ("local", "dask"))
@@ -88,17 +138,23 @@ def run_batch(paths, out, *, jobs: int = 1, lang: str | None = None, force: bool
 
         bar = tqdm(total=len(args), desc="initiatives", unit="report", file=sys.stderr)
 
-    def done(i: int, record: dict) -> None:
+    def done(i: int, fut) -> None:
+        try:
+            record = fut.result()
+        except Exception as exc:  # the runner itself failed (cannot start a process, lost a Dask worker)
+            ident, title = initiative_ident(args[i][0])
+            record = _record_failure(out / ident, failure_record(
+                ident, title, "worker", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-3)}"), lang or "en")
         records[i] = record
         if bar is not None:
-            bar.set_postfix_str(f"{record.get('id')}: {record.get('status')}")
+            bar.set_postfix_str(for_console(f"{record.get('id')}: {record.get('status')}"))
             bar.update()
 
     if executor == "local":
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = {pool.submit(run_in_subprocess, *a): i for i, a in enumerate(args)}
             for fut in as_completed(futures):
-                done(futures[fut], fut.result())
+                done(futures[fut], fut)
     else:
         from distributed import Client, as_completed as dask_completed
 
@@ -109,12 +165,12 @@ def run_batch(paths, out, *, jobs: int = 1, lang: str | None = None, force: bool
             futures = [client.submit(run_in_subprocess, *a, pure=False) for a in args]
             index = {f.key: i for i, f in enumerate(futures)}
             for fut in dask_completed(futures):
-                done(index[fut.key], fut.result())
+                done(index[fut.key], fut)
         finally:
             if not isinstance(scheduler, Client):
                 client.close()
     if bar is not None:
         bar.close()
     ordered = [records[i] for i in range(len(args))]
-    write_index(ordered, out, lang or "en")
+    write_index(collect_records(out, ordered), out, lang or "en")
     return ordered

@@ -10,23 +10,29 @@ report is never marked ``ok`` unless all of it is there.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-import html
 import json
+import os
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
 
 from impact import __version__
 from impact.errors import ImpactError
-from impact.report.initiative import load_initiative
-from impact.report.sections import write_json_atomic
+from impact.report.export import shipped_folder
+from impact.report.initiative import initiative_ident, load_initiative
+from impact.report.sanitize import clean_text, for_html
 
-__all__ = ["run_one", "cache_key", "NOTEBOOK", "failure_record"]
+__all__ = ["run_one", "cache_key", "NOTEBOOK", "failure_record", "write_atomic", "error_page"]
 
-#: The report notebook.
-NOTEBOOK = Path(__file__).resolve().parents[3] / "notebooks" / "evaluation.ipynb"
+#: The report notebook (package data ``impact._notebooks``, or ``notebooks/`` in a source checkout).
+NOTEBOOK = shipped_folder("notebooks") / "evaluation.ipynb"
+
+#: Headline fields kept from the last good run when a re-run fails (under ``last_good``).
+HEADLINE = ("estimator", "estimate", "se", "ci_low", "ci_high", "pvalue", "npv", "bcr", "prob_npv_negative", "verdict")
 
 
 def cache_key(folder: Path, lang: str | None, seed=None, notebook: Path = NOTEBOOK) -> str:
@@ -40,10 +46,31 @@ def cache_key(folder: Path, lang: str | None, seed=None, notebook: Path = NOTEBO
     return digest.hexdigest()
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to a uniquely named temporary file beside ``path`` and rename it into place.
+
+    A reader (a browser, another batch) sees the old file or the new one, never
+    half of one; two writers never share a temporary file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_json(path: Path, record: dict) -> None:
+    write_atomic(path, json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def _is_fresh(out: Path, key: str) -> bool:
@@ -63,34 +90,79 @@ def _failing_cell(notebook) -> tuple[str, str]:
     return "", ""
 
 
-def failure_record(ident: str, title: str, step: str, message: str, cell: str = "") -> dict:
-    return {"id": ident, "title": title, "status": "failed", "step": step, "error": message, "failing_cell": cell,
+def failure_record(ident: str, title: str, step: str, message: str, cell: str = "", data_file: str | None = None) -> dict:
+    """The ``summary.json`` record of a failed run: headline fields null, the message cleaned of control characters."""
+    return {"id": ident, "title": clean_text(title), "status": "failed", "step": step, "error": clean_text(message),
+            "failing_cell": clean_text(cell), "data_file": clean_text(data_file) if data_file else None,
             "estimate": None, "se": None, "ci_low": None, "ci_high": None}
 
 
+_ERROR_TEXT = {
+    "en": {"last_good": "The last good report, made {when}, is still available:", "open": "open it",
+           "none": "No earlier report of this initiative was produced.", "file": "Data file"},
+    "fr": {"last_good": "Le dernier rapport réussi, produit le {when}, reste disponible :", "open": "l'ouvrir",
+           "none": "Aucun rapport antérieur de cette initiative n'a été produit.", "file": "Fichier de données"},
+}
+
+
 def error_page(record: dict, lang: str = "en") -> str:
+    """A self-contained HTML page naming the failing step, the message and the last good report, if any."""
     from impact.report.i18n import labels
 
-    L = labels(lang if lang in ("en", "fr") else "en")
-    esc = html.escape
-    cell = f"<h3>{esc(L['failed_cell'])}</h3><pre>{esc(record.get('failing_cell') or '')}</pre>" if record.get("failing_cell") else ""
+    lang = lang if lang in ("en", "fr") else "en"
+    L, T = labels(lang), _ERROR_TEXT[lang]
+    esc = for_html
+    title = esc(record.get("title") or record.get("id"))
+    cell = f"<h3>{esc(L['failed_cell'])}</h3><pre>{esc(record.get('failing_cell'))}</pre>" if record.get("failing_cell") else ""
+    data_file = f"<p>{esc(T['file'])}: <code>{esc(record['data_file'])}</code></p>" if record.get("data_file") else ""
+    last = record.get("last_good")
+    previous = (f"<p>{esc(T['last_good'].format(when=last.get('generated') or '?'))} "
+                f"<a href='report.html'>{esc(T['open'])}</a></p>") if last else f"<p>{esc(T['none'])}</p>"
     return (
-        f"<!DOCTYPE html><html lang='{esc(lang)}'><head><meta charset='utf-8'>"
+        f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{esc(record.get('title') or record['id'])}</title>"
+        f"<title>{title}</title>"
         "<style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:auto;padding:1rem;line-height:1.5}"
         ".error-banner{border:2px solid #c9191e;background:#fff4f4;padding:1rem;border-radius:.3rem}"
         "pre{white-space:pre-wrap;word-break:break-word}</style></head><body>"
-        f"<h1>{esc(record.get('title') or record['id'])}</h1><div class='error-banner'>"
-        f"<h2>{esc(L['failed'])}</h2><p><strong>{esc(record.get('step', ''))}</strong></p>"
-        f"<pre>{esc(record.get('error') or '')}</pre>{cell}</div></body></html>"
+        f"<h1>{title}</h1><div class='error-banner'>"
+        f"<h2>{esc(L['failed'])}</h2><p><strong>{esc(record.get('step'))}</strong></p>{data_file}"
+        f"<pre>{esc(record.get('error'))}</pre>{cell}</div>{previous}</body></html>"
     )
 
 
+def _last_good(out: Path) -> dict | None:
+    """What is known of the last good report in ``out``: its time and headline numbers, or None."""
+    if not (out / "report.html").is_file():
+        return None
+    try:
+        previous = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(previous, dict):
+        return None
+    if previous.get("status") == "ok":
+        generated = previous.get("generated") or (previous.get("provenance") or {}).get("generated")
+        return {"generated": generated, "report": "report.html", **{k: previous.get(k) for k in HEADLINE}}
+    last = previous.get("last_good")
+    return last if isinstance(last, dict) else None
+
+
 def _record_failure(out: Path, record: dict, lang: str) -> dict:
+    """Record a failure before anything else: ``error.html`` and a ``failed`` summary.
+
+    The last good ``report.html`` (and ``report.ipynb``) stay in place. The
+    summary's headline fields describe this run and are null; the last good
+    run's time and numbers are kept under ``last_good`` so that nothing
+    already published is lost.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    _write_text_atomic(out / "report.html", error_page(record, lang))
-    write_json_atomic(out / "summary.json", record)
+    record = {**record, "failed_at": _now(), "error_page": "error.html"}
+    last = _last_good(out)
+    record["last_good"] = last
+    record["report"] = "report.html" if last else None
+    write_atomic(out / "error.html", error_page(record, lang))
+    _write_json(out / "summary.json", record)
     return record
 
 
@@ -98,24 +170,35 @@ def run_one(folder: str | Path, out_dir: str | Path, lang: str | None = None, fo
             seed=None, cell_timeout: int | None = 600, pdf: bool = False) -> dict:
     """Produce ``out_dir/<id>/report.html``, ``report.ipynb`` and ``summary.json`` for one initiative.
 
-    Returns the summary record (``status`` "ok", "cached" reuse is reported as
-    ``reused: true``, or "failed"). Never raises for a problem of the
-    initiative itself: that is recorded in its summary and error page.
+    Returns the summary record (``status`` "ok" or "failed"; reuse of an
+    up-to-date report is reported as ``reused: true``). Never raises for a
+    problem of the initiative, whatever its files hold: that is recorded in
+    its summary and ``error.html``, and the last good report is kept.
     """
+    folder = Path(folder)
+    ident, title = initiative_ident(folder)
+    try:
+        return _run_one(folder, Path(out_dir), lang, force, seed, cell_timeout, pdf)
+    except Exception as exc:  # a bug or an I/O error must not stop the batch: record it like any failure
+        message = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-4)}"
+        return _record_failure(Path(out_dir) / ident, failure_record(ident, title, "internal", message), lang or "en")
+
+
+def _run_one(folder: Path, out_dir: Path, lang, force, seed, cell_timeout, pdf) -> dict:
     import nbformat
     import papermill as pm
 
     from impact.report.export import to_html, to_pdf
 
-    folder = Path(folder)
     started = time.perf_counter()
-    ident = folder.name
+    ident, title = initiative_ident(folder)
     try:
         initiative = load_initiative(folder, check_data=True)
     except ImpactError as exc:
-        return _record_failure(Path(out_dir) / ident, failure_record(ident, ident, "validate", str(exc)), lang or "en")
+        return _record_failure(out_dir / ident, failure_record(ident, title, "validate", str(exc)), lang or "en")
     ident, lang = initiative.id, lang or initiative.language
-    out = Path(out_dir) / ident
+    data_file = str(initiative.data_spec.get("file"))
+    out = out_dir / ident
     out.mkdir(parents=True, exist_ok=True)
     key = cache_key(initiative.folder, lang, seed)
     if not force and _is_fresh(out, key):
@@ -128,34 +211,41 @@ def run_one(folder: str | Path, out_dir: str | Path, lang: str | None = None, fo
     notebook_tmp = out / ".report.ipynb.tmp"
     params = {"initiative": str(initiative.folder), "lang": lang, "summary_path": str(summary_tmp), "seed": seed}
     try:
-        pm.execute_notebook(str(NOTEBOOK), str(notebook_tmp), parameters=params, cwd=str(NOTEBOOK.parent),
+        # The output folder is the working directory: the installed notebook's folder may be read-only.
+        pm.execute_notebook(str(NOTEBOOK), str(notebook_tmp), parameters=params, cwd=str(out),
                             progress_bar=False, execution_timeout=cell_timeout, kernel_name="python3",
                             log_output=False)
     except pm.PapermillExecutionError as exc:
         cell = ""
         if notebook_tmp.is_file():
             cell, _ = _failing_cell(nbformat.read(notebook_tmp, as_version=4))
-            notebook_tmp.replace(out / "report.ipynb")
-        return _record_failure(out, failure_record(ident, initiative.title, "execute",
-                                                   f"{exc.ename}: {exc.evalue}", cell), lang)
+            # The failed notebook goes beside the last good one, never over it.
+            notebook_tmp.replace(out / "error.ipynb")
+        return _record_failure(out, failure_record(ident, initiative.title, "execute", f"{exc.ename}: {exc.evalue}",
+                                                   cell, data_file), lang)
     except Exception as exc:  # kernel died, timeout, I/O: the batch must go on
         return _record_failure(out, failure_record(ident, initiative.title, "execute",
-                                                   f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"), lang)
+                                                   f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-3)}",
+                                                   data_file=data_file), lang)
 
     notebook = nbformat.read(notebook_tmp, as_version=4)
     try:
         page = to_html(notebook, initiative.title, lang)
     except Exception as exc:
-        return _record_failure(out, failure_record(ident, initiative.title, "export", f"{type(exc).__name__}: {exc}"), lang)
-    _write_text_atomic(out / "report.html", page)
+        return _record_failure(out, failure_record(ident, initiative.title, "export", f"{type(exc).__name__}: {exc}",
+                                                   data_file=data_file), lang)
+    write_atomic(out / "report.html", page)
     notebook_tmp.replace(out / "report.ipynb")
     record = json.loads(summary_tmp.read_text(encoding="utf-8"))
     summary_tmp.unlink()
     if pdf and to_pdf(out / "report.html", out / ".report.pdf.tmp"):
         (out / ".report.pdf.tmp").replace(out / "report.pdf")
         record["pdf"] = "report.pdf"
-    record.update(status="ok", cache_key=key, seconds=round(time.perf_counter() - started, 1), reused=False)
-    write_json_atomic(out / "summary.json", record)
+    record.update(status="ok", cache_key=key, seconds=round(time.perf_counter() - started, 1), reused=False,
+                  generated=_now(), report="report.html", error_page=None)
+    for stale in ("error.html", "error.ipynb"):
+        (out / stale).unlink(missing_ok=True)
+    _write_json(out / "summary.json", record)
     return record
 
 

@@ -7,16 +7,36 @@ data URIs, cells tagged ``remove`` left out.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 from pathlib import Path
 
 import nbformat
 
-__all__ = ["to_html", "to_pdf", "TEMPLATES"]
+__all__ = ["to_html", "to_pdf", "TEMPLATES", "shipped_folder"]
 
-#: Project templates: the repository's ``templates/`` folder.
-TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
+
+def shipped_folder(name: str) -> Path:
+    """The folder of package data ``name`` ("notebooks" or "templates"), wherever impact is installed.
+
+    A wheel ships the repository's ``notebooks/`` and ``templates/`` as the
+    data-only packages ``impact._notebooks`` and ``impact._templates`` (see
+    ``[tool.setuptools.package-dir]`` in pyproject.toml). In a source checkout
+    installed in editable mode those packages are not importable, and the
+    folders beside ``src/`` are used instead.
+    """
+    try:
+        spec = importlib.util.find_spec(f"impact._{name}")
+    except ImportError:
+        spec = None
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return Path(__file__).resolve().parents[3] / name
+
+
+#: Project templates: ``initiative.yaml``, ``data_template.csv``, ``nbconvert/`` and whatever else ships there.
+TEMPLATES = shipped_folder("templates")
 
 
 def _exporter():

@@ -18,7 +18,7 @@ import yaml
 
 from impact.errors import ConfigError, ImpactError
 
-__all__ = ["Initiative", "load_initiative", "validate_initiative", "ESTIMATORS", "find_initiatives"]
+__all__ = ["Initiative", "load_initiative", "validate_initiative", "ESTIMATORS", "find_initiatives", "initiative_ident"]
 
 ESTIMATORS = (
     "two_by_two",
@@ -245,6 +245,27 @@ def load_initiative(path: str | Path, check_data: bool = False) -> Initiative:
     if problems:
         raise ConfigError(f"{file}:\n  - " + "\n  - ".join(problems))
     return Initiative(folder=file.parent.resolve(), config=config)
+
+
+def initiative_ident(folder: str | Path) -> tuple[str, str]:
+    """The id and title an initiative's outputs are filed under, even when its configuration is invalid.
+
+    Reads ``initiative.yaml`` leniently: a valid ``id`` is used (so a failing
+    re-run lands beside the last good report), otherwise the folder's name;
+    never a path with separators, whatever the file holds.
+    """
+    folder = Path(folder).resolve()
+    ident, title = folder.name or "initiative", folder.name or "initiative"
+    try:
+        config = yaml.safe_load((folder / "initiative.yaml").read_text(encoding="utf-8"))
+    except Exception:  # unreadable or not YAML: the run itself reports why
+        return ident, title
+    if isinstance(config, dict):
+        if isinstance(config.get("id"), str) and _ID.match(config["id"]):
+            ident = title = config["id"]
+        if isinstance(config.get("title"), str) and config["title"].strip():
+            title = config["title"]
+    return ident, title
 
 
 def find_initiatives(paths: list[str | Path]) -> list[Path]:
