@@ -9,6 +9,7 @@ from impact.data import check_alpha, check_columns, check_int, validate_panel
 from impact.did._ols import absorbed_ols
 from impact.errors import ConfigError, EstimationError
 from impact.results import EventStudyResult, headline, tidy_terms
+from impact.scale.source import is_out_of_core
 
 __all__ = ["event_study", "event_time_dummies"]
 
@@ -96,6 +97,10 @@ def event_study(
     heterogeneous treatment effects. *Journal of Econometrics* 225(2), 175-199.
     https://doi.org/10.1016/j.jeconom.2020.09.006
     """
+    if is_out_of_core(data):  # files, a DuckDB relation or statistics: exact from per-cohort statistics
+        from impact.scale import estimators
+        return estimators.event_study(data, outcome, unit, time, cohort, window, reference, cluster,
+                                      bin_endpoints=bin_endpoints, alpha=alpha)
     alpha = check_alpha(alpha)
     reference = check_int("reference", reference)
     if reference >= 0:

@@ -34,6 +34,7 @@ from impact.errors import ConfigError, DataError, DroppedRowsWarning, Estimation
 from impact.did._args import accepts_r_names
 from impact.did.diagnostics import PretrendTest, pretrend_test
 from impact.results import DEFAULT_SEED, EffectResult, check_seed, normal_ci, normal_pvalue
+from impact.scale.source import is_out_of_core
 
 __all__ = ["callaway_santanna", "GroupTimeResult"]
 
@@ -430,6 +431,11 @@ def callaway_santanna(
     ...                         n_boot=0)                                # doctest: +SKIP
     >>> res.aggregate("dynamic").plot()                                  # doctest: +SKIP
     """
+    if is_out_of_core(data):  # files, a DuckDB relation or statistics: exact from per-cohort statistics
+        from impact.scale import estimators
+        return estimators.callaway_santanna(data, outcome, unit, time, cohort, covariates, control, method,
+                                            base_period, anticipation, panel, n_boot, seed, cluster, alpha,
+                                            weights, boot_weights=boot_weights)
     seed = check_seed(seed)
     covariates, alpha = _check_options(control, method, base_period, anticipation, n_boot, alpha, boot_weights,
                                        panel, covariates)

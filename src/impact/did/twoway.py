@@ -20,6 +20,7 @@ from impact.data import check_alpha, check_columns, check_finite, check_numeric,
 from impact.did._ols import absorbed_ols
 from impact.errors import DataError
 from impact.results import EffectResult, headline, tidy_terms
+from impact.scale.source import is_out_of_core
 
 __all__ = ["two_by_two", "twfe"]
 
@@ -90,6 +91,9 @@ def two_by_two(
     ----------
     Card, D. and Krueger, A. (1994). Minimum wages and employment. *AER* 84(4), 772-793.
     """
+    if is_out_of_core(data):  # files, a DuckDB relation or statistics: exact from cell statistics
+        from impact.scale import estimators
+        return estimators.two_by_two(data, outcome, treated, post, cluster, covariates, unit=unit, alpha=alpha)
     alpha = check_alpha(alpha)
     covariates = list(covariates or [])
     check_columns(data, outcome=outcome, treated=treated, post=post, cluster=cluster, covariates=covariates, unit=unit)
@@ -183,6 +187,9 @@ def twfe(
     Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment timing.
     *Journal of Econometrics* 225(2), 254-277. https://doi.org/10.1016/j.jeconom.2021.03.014
     """
+    if is_out_of_core(data):  # files, a DuckDB relation or statistics: exact from per-path statistics
+        from impact.scale import estimators
+        return estimators.twfe(data, outcome, unit, time, treatment, cluster, covariates, alpha=alpha)
     alpha = check_alpha(alpha)
     covariates = list(covariates or [])
     panel = validate_panel(data, outcome, unit, time, treatment=treatment, covariates=covariates)

@@ -1,0 +1,119 @@
+"""Saving and reloading sufficient statistics.
+
+The statistics are aggregates (counts, means, covariances per cohort, sums
+per cluster and cohort), so they can leave a secure enclave where unit-level
+data may not. They are written as one JSON file, readable by a disclosure
+reviewer, and cohorts (or cluster-cohort cells) with fewer than
+``min_cell_size`` units are withheld on export: the reloaded statistics
+estimate without them and say so in the result's notes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from impact.data import check_int
+from impact.errors import ConfigError, DataError
+from impact.scale.stats import PanelStats
+
+__all__ = ["save_statistics", "load_statistics"]
+
+_FORMAT = "impact.scale.PanelStats/1"
+
+
+def _periods_out(periods: np.ndarray) -> tuple[list, str]:
+    s = pd.Series(periods)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return [v.isoformat() for v in s], str(s.dtype)
+    return [v.item() if isinstance(v, np.generic) else v for v in s], str(s.dtype)
+
+
+def _periods_in(values: list, dtype: str) -> np.ndarray:
+    if dtype.startswith("datetime64"):
+        return pd.to_datetime(pd.Series(values)).to_numpy()
+    return np.asarray(pd.Series(values).astype(dtype))
+
+
+def save_statistics(stats: PanelStats, path: str | os.PathLike, *, min_cell_size: int = 11) -> Path:
+    """Write ``stats`` to ``path`` (JSON), withholding cohorts with fewer than ``min_cell_size`` units.
+
+    Parameters
+    ----------
+    stats : PanelStats
+        From :func:`impact.scale.panel_statistics`.
+    path : path
+        Destination file (``.json``); written to a temporary file and renamed into place.
+    min_cell_size : int
+        Smallest number of units a cohort (or a cluster-cohort cell) may have
+        to be exported; default 11, the usual statistical-disclosure threshold.
+
+    Returns
+    -------
+    Path
+    """
+    if not isinstance(stats, PanelStats):
+        raise ConfigError(f"save_statistics takes PanelStats from impact.scale.panel_statistics (got "
+                          f"{type(stats).__name__})")
+    min_cell_size = check_int("min_cell_size", min_cell_size, minimum=1)
+    keep = stats.n >= min_cell_size
+    masked = list(stats.masked) + [int(k) for k in stats.keys[~keep]]
+    periods, dtype = _periods_out(stats.periods)
+    doc = {
+        "format": _FORMAT, "outcome": stats.outcome, "unit": stats.unit, "time": stats.time, "key": stats.key,
+        "kind": stats.kind, "cluster": stats.cluster, "periods": periods, "period_dtype": dtype,
+        "keys": stats.keys[keep].tolist(), "n": stats.n[keep].tolist(), "mean": stats.mean[keep].tolist(),
+        "cov": None if stats.cov is None else stats.cov[keep].tolist(),
+        "n_obs": int(stats.n[keep].sum()) * len(stats.periods), "min_cell_size": min_cell_size,
+        "masked": masked,
+    }
+    if stats.cluster is not None:
+        cell_ok = (stats.cl_n >= min_cell_size) & np.isin(stats.cl_key, stats.keys[keep])
+        labels = stats.cl_labels[stats.cl_index[cell_ok]]
+        doc.update(cl_labels=[v.item() if isinstance(v, np.generic) else v for v in labels],
+                   cl_key=stats.cl_key[cell_ok].tolist(), cl_n=stats.cl_n[cell_ok].tolist(),
+                   cl_sum=stats.cl_sum[cell_ok].tolist(), masked_cluster_cells=int((~cell_ok).sum()))
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(doc, default=str))
+    os.replace(tmp, path)
+    return path
+
+
+def load_statistics(path: str | os.PathLike) -> PanelStats:
+    """Read statistics written by :func:`save_statistics`; pass them to an estimator as ``data``."""
+    try:
+        doc = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise DataError(f"no statistics file at {str(path)!r}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{str(path)!r} is not a statistics file written by save_statistics ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
+        raise DataError(f"{str(path)!r} is not a statistics file written by save_statistics (format "
+                        f"{doc.get('format') if isinstance(doc, dict) else None!r})")
+    T = len(doc["periods"])
+    keys = np.asarray(doc["keys"], dtype=np.int64)
+    common = dict(outcome=doc["outcome"], unit=doc["unit"], time=doc["time"], key=doc["key"], kind=doc["kind"],
+                  cluster=doc["cluster"], periods=_periods_in(doc["periods"], doc["period_dtype"]), keys=keys,
+                  n=np.asarray(doc["n"], dtype=np.int64), mean=np.asarray(doc["mean"], dtype=float).reshape(-1, T),
+                  n_obs=int(doc["n_obs"]), masked=tuple(doc.get("masked", ())))
+    if doc["cluster"] is None:
+        return PanelStats(cov=np.asarray(doc["cov"], dtype=float).reshape(-1, T, T), **common)
+    labels, index = np.unique(np.asarray(doc["cl_labels"]), return_inverse=True)
+    cl_key = np.asarray(doc["cl_key"], dtype=np.int64)
+    cl_n = np.asarray(doc["cl_n"], dtype=np.int64)
+    cl_sum = np.asarray(doc["cl_sum"], dtype=float).reshape(-1, T)
+    if doc.get("masked_cluster_cells"):
+        # Per-key totals must match the cells that were kept, or the cluster sums would not add up.
+        pos = np.searchsorted(keys, cl_key)
+        n = np.bincount(pos, weights=cl_n, minlength=len(keys)).astype(np.int64)
+        sums = np.zeros((len(keys), T))
+        np.add.at(sums, pos, cl_sum)
+        common.update(n=n, mean=sums / np.maximum(n, 1)[:, None])
+        common["masked"] = common["masked"] + (f"{doc['masked_cluster_cells']} cluster-cohort cells",)
+    return PanelStats(cov=None, cl_labels=labels, cl_index=index.astype(np.int64), cl_key=cl_key, cl_n=cl_n,
+                      cl_sum=cl_sum, **common)

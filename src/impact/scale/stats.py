@@ -1,0 +1,483 @@
+"""Sufficient statistics of a balanced panel, computed in one engine-portable SQL aggregation.
+
+Without covariates, on a balanced panel, every estimator of
+:mod:`impact.scale.estimators` is a function of a few statistics per group of
+units that share a *key*: their cohort (Callaway-Sant'Anna, the TWFE event
+study) or their 0/1 treatment path (TWFE). Per key: the number of units, the
+period means and the period-by-period covariance matrix (``covar_pop``, a
+numerically stable one-pass algorithm: raw sums of products lose precision).
+With clusters coarser than units, per (cluster, key): the number of units
+and the period sums. A unit's influence function (or regression score) is
+affine in its outcome vector with coefficients that depend on its key only,
+so these statistics give the estimates, their cluster-robust covariance and
+every aggregation exactly (the "compress once" idea of Wong, Lewis and
+Wardrop 2021).
+
+The SQL is written once, in DuckDB's dialect, with portable constructs only
+(CTEs, ``CASE``, ``count``/``sum``/``avg``/``max``/``covar_pop``), and
+transpiled by sqlglot for Spark, Trino, BigQuery or Postgres
+(:func:`to_dialect`). The same query checks the input: duplicate unit-period
+rows, a key or cluster that varies within a unit, units missing periods, and
+non-finite or missing outcomes; each is a :class:`~impact.errors.DataError`
+with counts and example units.
+
+References
+----------
+Wong, J., Lewis, R. and Wardrop, M. (2021). You only compress once: optimal
+data compression for estimating linear models. arXiv:2102.11297.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from impact.data import cohort_codes, show
+from impact.errors import ConfigError, DataError
+from impact.scale.source import TABLE, Source, is_out_of_core, source
+
+__all__ = ["PanelStats", "CellStats", "Engine", "panel_statistics", "cell_statistics", "to_dialect", "panel_sql"]
+
+# A treatment path is stored as a bit mask in a 64-bit integer.
+_MAX_PATH_PERIODS = 62
+_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+            "FLOAT", "DOUBLE", "REAL", "DECIMAL", "INT", "LONG", "SHORT", "BYTE", "NUMERIC")
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Another SQL engine: ``run(sql) -> DataFrame``, its sqlglot ``dialect`` and the ``table`` holding the data."""
+
+    run: Callable[[str], pd.DataFrame]
+    dialect: str
+    table: str
+
+
+@dataclass(frozen=True)
+class PanelStats:
+    """Per-key statistics of a balanced panel (see the module docstring).
+
+    ``kind`` is ``"cohort"`` (``keys`` are cohort codes on the period scale,
+    -1 never treated, ``len(periods)`` or more treated after the sample) or
+    ``"path"`` (``keys`` are bit masks of the 0/1 treatment by period).
+    ``n[k]`` units, ``mean[k]`` period means and ``cov[k]`` the population
+    covariance of their outcomes across periods; with a cluster,
+    ``cl_index``/``cl_key``/``cl_n``/``cl_sum`` give each non-empty
+    (cluster, key) cell and ``cov`` is not needed (None). ``masked`` lists the
+    keys whose statistics were withheld on export (fewer than
+    ``min_cell_size`` units).
+    """
+
+    outcome: str
+    unit: str
+    time: str
+    key: str
+    kind: str
+    cluster: str | None
+    periods: np.ndarray
+    keys: np.ndarray
+    n: np.ndarray
+    mean: np.ndarray
+    cov: np.ndarray | None
+    n_obs: int
+    cl_labels: np.ndarray | None = None
+    cl_index: np.ndarray | None = None
+    cl_key: np.ndarray | None = None
+    cl_n: np.ndarray | None = None
+    cl_sum: np.ndarray | None = None
+    masked: tuple = field(default=())
+
+    @property
+    def n_units(self) -> int:
+        return int(self.n.sum())
+
+    def check_columns(self, **roles: str | None) -> None:
+        """Raise unless the statistics were computed with these column roles."""
+        have = {"outcome": self.outcome, "unit": self.unit, "time": self.time, self.kind: self.key,
+                "cluster": self.cluster}
+        for role, name in roles.items():
+            if have.get(role) != name:
+                raise ConfigError(
+                    f"these statistics were computed with {role}={have.get(role)!r}, not {name!r}; "
+                    "recompute them with impact.scale.panel_statistics for these columns"
+                )
+
+
+@dataclass(frozen=True)
+class CellStats:
+    """Per (treated, post) cell statistics for the 2x2: counts, means, population variances (and cluster sums)."""
+
+    outcome: str
+    treated: str
+    post: str
+    cluster: str | None
+    d: np.ndarray
+    p: np.ndarray
+    n: np.ndarray
+    mean: np.ndarray
+    var: np.ndarray
+    n_obs: int
+    n_units: int | None
+    cl_index: np.ndarray | None = None
+    cl_cell: np.ndarray | None = None
+    cl_n: np.ndarray | None = None
+    cl_sum: np.ndarray | None = None
+
+
+# --------------------------------------------------------------------------- SQL text
+
+
+def _q(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _literal(value) -> str:
+    """A SQL literal for a period or cohort value as the engine returned it."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, (pd.Timestamp, _dt.datetime)):
+        return f"TIMESTAMP '{pd.Timestamp(value).isoformat(sep=' ')}'"
+    if isinstance(value, _dt.date):
+        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _sum_of(terms: list[str]) -> str:
+    return " + ".join(terms) if terms else "0"
+
+
+def panel_sql(outcome: str, unit: str, time: str, key: str, kind: str, periods, cohort_map: dict | None = None,
+              cluster: str | None = None, final: str = "stats", table: str = TABLE) -> str:
+    """The statistics query (DuckDB dialect); ``final="stats"`` aggregates, ``"examples"`` lists failing units.
+
+    ``periods`` are the sorted period values (mapped to 0..T-1 in SQL);
+    ``cohort_map`` maps each cohort value to its code (``kind="cohort"``).
+    """
+    T = len(periods)
+    tcase = "CASE " + _q(time) + " " + " ".join(f"WHEN {_literal(v)} THEN {i}" for i, v in enumerate(periods)) + " END"
+    if kind == "cohort":
+        whens = " ".join(f"WHEN {_q(key)} = {_literal(v)} THEN {c}" for v, c in cohort_map.items() if c >= 0)
+        kexpr = f"CASE {whens} ELSE -1 END" if whens else "-1"
+    else:
+        kexpr = f"CASE WHEN {_q(key)} = 1 THEN 1 WHEN {_q(key)} = 0 THEN 0 END"
+    cl_sel = f", {_q(cluster)} AS c" if cluster else ""
+    rows = (f"SELECT {_q(unit)} AS u, {tcase} AS t, {kexpr} AS g, CAST({_q(outcome)} AS DOUBLE) AS y{cl_sel} "
+            f"FROM {table}")
+    if kind == "cohort":
+        key_aggs = "min(g) AS k, max(g) AS k2"
+    else:
+        bits = "CASE t " + " ".join(f"WHEN {i} THEN {2**i}" for i in range(T)) + " END"
+        key_aggs = f"sum(g * {bits}) AS k, count(*) - count(g) AS k2"
+    per = []
+    for i in range(T):
+        per.append(f"count(CASE WHEN t = {i} THEN 1 END) AS n{i}")
+        per.append(f"max(CASE WHEN t = {i} THEN y END) AS y{i}")
+    cl_aggs = ", min(c) AS c, max(c) AS c2, count(c) AS nc" if cluster else ""
+    units = (f"SELECT u, {key_aggs}{cl_aggs}, count(*) AS nr, count(t) AS nt, "
+             f"sum(CASE WHEN y * 0 = 0 THEN 0 ELSE 1 END) AS nbad, {', '.join(per)} FROM r GROUP BY u")
+    present = _sum_of([f"CASE WHEN n{i} > 0 THEN 1 ELSE 0 END" for i in range(T)])
+    flags = (f"SELECT *, {present} AS np FROM units")
+    bad_key = "CASE WHEN k = k2 THEN 0 ELSE 1 END" if kind == "cohort" else "CASE WHEN k2 = 0 THEN 0 ELSE 1 END"
+    bad_cl = "CASE WHEN nc = nr AND c = c2 THEN 0 ELSE 1 END" if cluster else "0"
+    cte = f"WITH r AS ({rows}), units AS ({units}), f AS ({flags}) "
+    if final == "examples":
+        return cte + (
+            f"SELECT u, k, nr, nt, np, nbad, {bad_key} AS bad_key, {bad_cl} AS bad_cl FROM f "
+            f"WHERE u IS NULL OR nbad > 0 OR nt < nr OR nt > np OR np < {T} OR {bad_key} = 1 OR {bad_cl} = 1 LIMIT 200"
+        )
+    checks = [
+        "count(*) AS n_units", "sum(nr) AS n_rows",
+        f"sum({bad_key}) AS bad_key", f"sum({bad_cl}) AS bad_cluster",
+        "sum(CASE WHEN nt > np THEN 1 ELSE 0 END) AS dup_units", "sum(nt - np) AS dup_rows",
+        f"sum(CASE WHEN np < {T} THEN 1 ELSE 0 END) AS short_units", f"sum({T} - np) AS missing_cells",
+        "sum(nbad) AS bad_y", "sum(nr - nt) AS bad_t", "sum(CASE WHEN u IS NULL THEN nr ELSE 0 END) AS null_unit",
+    ]
+    if cluster:
+        moments = [f"sum(y{i}) AS s{i}" for i in range(T)]
+        return cte + f"SELECT k, c, {', '.join(checks + moments)} FROM f GROUP BY k, c"
+    moments = [f"avg(y{i}) AS m{i}" for i in range(T)]
+    moments += [f"covar_pop(y{i}, y{j}) AS v{i}_{j}" for i in range(T) for j in range(i, T)]
+    return cte + f"SELECT k, {', '.join(checks + moments)} FROM f GROUP BY k"
+
+
+def to_dialect(sql: str, dialect: str) -> str:
+    """Transpile a statistics query to another engine's SQL dialect with sqlglot (e.g. "spark", "trino")."""
+    if dialect == "duckdb":
+        return sql
+    import sqlglot
+
+    try:
+        return sqlglot.transpile(sql, read="duckdb", write=dialect)[0]
+    except (sqlglot.errors.ParseError, ValueError, KeyError) as exc:
+        raise ConfigError(f"cannot write the statistics query in SQL dialect {dialect!r}: {exc}") from None
+
+
+# --------------------------------------------------------------------------- running it
+
+
+class _Runner:
+    """``run(sql) -> DataFrame`` with its dialect, table name and column types (None when unknown)."""
+
+    def __init__(self, data):
+        self.session = None
+        if isinstance(data, Engine):
+            self.run, self.dialect, self.table, self.types = data.run, data.dialect, data.table, None
+        else:
+            self.session = (data if isinstance(data, Source) else source(data)).session()
+            self.run, self.dialect, self.table = self.session.query, "duckdb", TABLE
+            self.types = self.session.columns()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.session is not None:
+            self.session.close()
+
+
+def _check_columns(types: dict | None, **roles) -> None:
+    if types is None:
+        return
+    import difflib
+
+    for role, name in roles.items():
+        if name is None:
+            continue
+        if not isinstance(name, str):
+            raise ConfigError(f"{role} must be a column name (a string), got {name!r}")
+        if name not in types:
+            close = difflib.get_close_matches(name, list(types), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise DataError(f"{role} column {name!r} not found; {hint}available columns: {', '.join(list(types)[:30])}")
+    for role in ("outcome", "treatment", "treated", "post"):
+        name = roles.get(role)
+        if name is not None and not types[name].upper().split("(")[0] in _NUMERIC:
+            raise DataError(f"{role} column {name!r} must be numeric (got SQL type {types[name]}); convert it first")
+
+
+def _distinct(run, dialect, table, columns: list[str]) -> pd.DataFrame:
+    """The distinct combinations of a few small-cardinality columns (periods, cohorts), in one scan."""
+    sel = ", ".join(f"{_q(c)} AS v{i}" for i, c in enumerate(columns))
+    return run(to_dialect(f"SELECT {sel} FROM {table} GROUP BY {', '.join(_q(c) for c in columns)}", dialect))
+
+
+def _periods(values: pd.Series, time: str) -> np.ndarray:
+    periods = np.asarray(pd.factorize(values.dropna(), sort=True)[1])
+    if len(periods) < 2:
+        raise DataError(f"time column {time!r} has {len(periods)} period(s); a before/after comparison needs at least two")
+    return periods
+
+
+def _examples(run, dialect, sql, what: str, T: int) -> str:
+    ex = run(to_dialect(sql, dialect))
+    cond = {
+        "dup": ex["nt"] > ex["np"], "short": ex["np"] < T, "bad_y": ex["nbad"] > 0,
+        "bad_key": ex["bad_key"] == 1, "bad_cl": ex["bad_cl"] == 1,
+    }[what]
+    units = ex.loc[cond, "u"].head(3).tolist()
+    return ", ".join(show(u) for u in units) if units else "(none listed)"
+
+
+def _raise_checks(tot: pd.Series, run, dialect, examples_sql, *, unit, time, outcome, key, kind, cluster, T):
+    """One DataError per failed check, with counts and example units."""
+    if tot["null_unit"] > 0:
+        raise DataError(f"{int(tot['null_unit'])} rows have a missing unit ({unit!r}); drop or fill them")
+    if tot["bad_t"] > 0:
+        raise DataError(f"{int(tot['bad_t'])} rows have a missing period ({time!r}); drop or fill them")
+    if tot["dup_rows"] > 0:
+        ex = _examples(run, dialect, examples_sql, "dup", T)
+        raise DataError(
+            f"{int(tot['dup_rows'])} extra rows repeat a ({unit!r}, {time!r}) pair in {int(tot['dup_units'])} units, "
+            f"e.g. {unit}={ex}; keep one row per unit and period (aggregate or deduplicate first)"
+        )
+    if tot["bad_key"] > 0:
+        ex = _examples(run, dialect, examples_sql, "bad_key", T)
+        what = (f"cohort column {key!r} varies within {int(tot['bad_key'])} units" if kind == "cohort" else
+                f"treatment column {key!r} is not 0/1 in some rows of {int(tot['bad_key'])} units")
+        raise DataError(f"{what}, e.g. {unit}={ex}; it must be " +
+                        ("the same in every row of a unit" if kind == "cohort" else "0 or 1 in every row"))
+    if tot["bad_cluster"] > 0:
+        ex = _examples(run, dialect, examples_sql, "bad_cl", T)
+        raise DataError(f"cluster column {cluster!r} varies within (or is missing for) {int(tot['bad_cluster'])} "
+                        f"units, e.g. {unit}={ex}; it must be the same in every row of a unit")
+    if tot["bad_y"] > 0:
+        ex = _examples(run, dialect, examples_sql, "bad_y", T)
+        raise DataError(f"outcome column {outcome!r} has {int(tot['bad_y'])} missing or non-finite values "
+                        f"(NaN, inf), e.g. in {unit}={ex}; drop those units or impute the values first")
+    if tot["short_units"] > 0:
+        ex = _examples(run, dialect, examples_sql, "short", T)
+        raise DataError(
+            f"unbalanced panel: {int(tot['short_units'])} of {int(tot['n_units'])} units lack some of the {T} periods "
+            f"({int(tot['missing_cells'])} unit-periods missing), e.g. {unit}={ex}; out-of-core estimation needs a "
+            "balanced panel: keep the units observed in every period, or load the data into a DataFrame "
+            "(the in-memory estimators handle unbalanced panels)"
+        )
+
+
+def panel_statistics(data, outcome: str, unit: str, time: str, *, cohort: str | None = None,
+                     treatment: str | None = None, cluster: str | None = None) -> PanelStats:
+    """Per-cohort (or per-treatment-path) statistics of a balanced panel, in two scans.
+
+    Parameters
+    ----------
+    data : path, glob, DuckDB relation, :class:`~impact.scale.source.Source` or :class:`Engine`
+        The long panel, one row per unit and period.
+    outcome, unit, time : str
+        Columns.
+    cohort : str, optional
+        First treated period (0 or missing: never treated); groups units by cohort.
+    treatment : str, optional
+        0/1 treatment column; groups units by their treatment path (for TWFE).
+        Exactly one of ``cohort`` and ``treatment``.
+    cluster : str, optional
+        Cluster coarser than the unit (constant within unit); adds per
+        (cluster, key) counts and sums.
+
+    Returns
+    -------
+    PanelStats
+
+    Raises
+    ------
+    DataError
+        Missing column, non-numeric outcome, duplicates, a cohort, treatment or
+        cluster varying within a unit, an unbalanced panel, non-finite outcomes.
+    """
+    if (cohort is None) == (treatment is None):
+        raise ConfigError("give exactly one of cohort= (Callaway-Sant'Anna, event study) or treatment= (TWFE)")
+    if cluster == unit:
+        cluster = None  # the unit is always a cluster
+    with _Runner(data) as runner:
+        return _panel_statistics(runner, outcome, unit, time, cohort, treatment, cluster)
+
+
+def _panel_statistics(runner, outcome, unit, time, cohort, treatment, cluster) -> PanelStats:
+    run, dialect, table, types = runner.run, runner.dialect, runner.table, runner.types
+    kind, key = ("cohort", cohort) if cohort is not None else ("path", treatment)
+    _check_columns(types, outcome=outcome, unit=unit, time=time, cohort=cohort, treatment=treatment, cluster=cluster)
+    combos = _distinct(run, dialect, table, [time] + ([cohort] if kind == "cohort" else []))
+    periods = _periods(combos["v0"], time)
+    T = len(periods)
+    cohort_map = None
+    if kind == "cohort":
+        values = combos["v1"].drop_duplicates()
+        if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values)):
+            raise DataError(f"cohort column {cohort!r} must be numeric or a date (got values like "
+                            f"{values.dropna().astype(str).head(3).tolist()}); give the first treated period, 0 or "
+                            "empty for never treated")
+        codes = cohort_codes(pd.DataFrame({cohort: values}), cohort, periods)
+        cohort_map = {v: int(c) for v, c in zip(values, codes) if c >= 0}
+    elif T > _MAX_PATH_PERIODS:
+        raise ConfigError(f"out-of-core TWFE handles up to {_MAX_PATH_PERIODS} periods ({time!r} has {T}); "
+                          "use event_study with a cohort column, or aggregate the periods")
+    sql = panel_sql(outcome, unit, time, key, kind, periods, cohort_map, cluster, table=table)
+    out = run(to_dialect(sql, dialect))
+    check_cols = ["n_units", "n_rows", "bad_key", "bad_cluster", "dup_units", "dup_rows", "short_units",
+                  "missing_cells", "bad_y", "bad_t", "null_unit"]
+    tot = out[check_cols].astype(float).fillna(0).sum()
+    examples_sql = panel_sql(outcome, unit, time, key, kind, periods, cohort_map, cluster, final="examples",
+                             table=table)
+    _raise_checks(tot, run, dialect, examples_sql, unit=unit, time=time, outcome=outcome, key=key, kind=kind,
+                  cluster=cluster, T=T)
+    out = out.sort_values(["k", "c"] if cluster else ["k"], ignore_index=True)
+    common = dict(outcome=outcome, unit=unit, time=time, key=key, kind=kind, cluster=cluster, periods=periods,
+                  n_obs=int(tot["n_rows"]))
+    if cluster:
+        cl_labels, cl_index = np.unique(out["c"].to_numpy(), return_inverse=True)
+        cl_key = out["k"].to_numpy(np.int64)
+        cl_n = out["n_units"].to_numpy(np.int64)
+        cl_sum = out[[f"s{i}" for i in range(T)]].to_numpy(float)
+        keys, inv = np.unique(cl_key, return_inverse=True)
+        n = np.bincount(inv, weights=cl_n).astype(np.int64)
+        sums = np.zeros((len(keys), T))
+        np.add.at(sums, inv, cl_sum)
+        return PanelStats(keys=keys, n=n, mean=sums / n[:, None], cov=None, cl_labels=cl_labels,
+                          cl_index=cl_index.astype(np.int64), cl_key=cl_key, cl_n=cl_n, cl_sum=cl_sum, **common)
+    mean = out[[f"m{i}" for i in range(T)]].to_numpy(float)
+    cov = np.empty((len(out), T, T))
+    for i in range(T):
+        for j in range(i, T):
+            cov[:, i, j] = cov[:, j, i] = out[f"v{i}_{j}"].to_numpy(float)
+    return PanelStats(keys=out["k"].to_numpy(np.int64), n=out["n_units"].to_numpy(np.int64), mean=mean, cov=cov,
+                      **common)
+
+
+def cell_statistics(data, outcome: str, treated: str, post: str, *, cluster: str | None = None,
+                    unit: str | None = None) -> CellStats:
+    """Counts, means and variances of the outcome in the four (treated, post) cells, in one scan.
+
+    With ``cluster``, per (cluster, cell) counts and sums as well. Missing or
+    non-finite values, and treated/post values other than 0/1, are a
+    :class:`~impact.errors.DataError`.
+    """
+    with _Runner(data) as runner:
+        return _cell_statistics(runner, outcome, treated, post, cluster, unit)
+
+
+def _cell_statistics(runner, outcome, treated, post, cluster, unit) -> CellStats:
+    run, dialect, table, types = runner.run, runner.dialect, runner.table, runner.types
+    _check_columns(types, outcome=outcome, treated=treated, post=post, cluster=cluster, unit=unit)
+    cl_sel = f", {_q(cluster)} AS c" if cluster else ""
+    rows = (f"SELECT CASE WHEN {_q(treated)} = 1 THEN 1 WHEN {_q(treated)} = 0 THEN 0 END AS d, "
+            f"CASE WHEN {_q(post)} = 1 THEN 1 WHEN {_q(post)} = 0 THEN 0 END AS p, "
+            f"CAST({_q(outcome)} AS DOUBLE) AS y{cl_sel} FROM {table}")
+    group = "d, p, c" if cluster else "d, p"
+    sql = (f"WITH r AS ({rows}) SELECT {group}, count(*) AS n, avg(y) AS m, var_pop(y) AS v, sum(y) AS s, "
+           f"sum(CASE WHEN y * 0 = 0 THEN 0 ELSE 1 END) AS bad_y FROM r GROUP BY {group}")
+    out = run(to_dialect(sql, dialect))
+    if out["bad_y"].sum() > 0:
+        raise DataError(f"outcome column {outcome!r} has {int(out['bad_y'].sum())} missing or non-finite values; "
+                        "drop or impute them before estimating")
+    for col, name in (("d", treated), ("p", post)):
+        if out[col].isna().any():
+            n_bad = int(out.loc[out[col].isna(), "n"].sum())
+            raise DataError(f"column {name!r} must hold only 0 and 1 ({n_bad} rows hold something else or nothing)")
+    if cluster and out["c"].isna().any():
+        raise DataError(f"cluster column {cluster!r} has {int(out.loc[out['c'].isna(), 'n'].sum())} missing values; "
+                        "fill them")
+    n_units = None
+    if unit is not None:
+        n_units = int(run(to_dialect(f"SELECT count(DISTINCT {_q(unit)}) AS n FROM {table}", dialect))["n"].iloc[0])
+    cell = (out["d"].to_numpy(np.int64) * 2 + out["p"].to_numpy(np.int64))
+    n = np.bincount(cell, weights=out["n"], minlength=4)
+    sums = np.bincount(cell, weights=out["s"].astype(float), minlength=4)
+    for c in range(4):
+        if n[c] == 0:
+            raise DataError(f"the 2x2 design needs observations in all four cells; none with {treated}={c // 2} "
+                            f"and {post}={c % 2}")
+    mean = sums / n
+    if cluster:
+        # Pooled within-cell variance from the per-cluster pieces (Chan et al.'s parallel update).
+        dev = out["m"].to_numpy(float) - mean[cell]
+        ss = out["n"].to_numpy(float) * (out["v"].to_numpy(float) + dev**2)
+        var = np.bincount(cell, weights=ss, minlength=4) / n
+        cl_labels, cl_index = np.unique(out["c"].to_numpy(), return_inverse=True)
+        extra = dict(cl_index=cl_index.astype(np.int64), cl_cell=cell, cl_n=out["n"].to_numpy(np.int64),
+                     cl_sum=out["s"].to_numpy(float))
+    else:
+        order = np.argsort(cell)
+        mean = out["m"].to_numpy(float)[order]
+        var = out["v"].to_numpy(float)[order]
+        extra = {}
+    return CellStats(outcome=outcome, treated=treated, post=post, cluster=cluster, d=np.array([0, 0, 1, 1]),
+                     p=np.array([0, 1, 0, 1]), n=n.astype(np.int64), mean=mean, var=var, n_obs=int(n.sum()),
+                     n_units=n_units, **extra)
+
+
+def as_panel_stats(data, outcome, unit, time, *, cohort=None, treatment=None, cluster=None) -> PanelStats:
+    """``data`` if it already is matching :class:`PanelStats`, else computed from it."""
+    if isinstance(data, PanelStats):
+        data.check_columns(outcome=outcome, unit=unit, time=time, cluster=None if cluster == unit else cluster,
+                           **({"cohort": cohort} if cohort is not None else {"path": treatment}))
+        return data
+    if not is_out_of_core(data) and not isinstance(data, Engine):
+        raise ConfigError(f"expected files, a DuckDB relation or statistics (got {type(data).__name__})")
+    return panel_statistics(data, outcome, unit, time, cohort=cohort, treatment=treatment, cluster=cluster)
