@@ -449,8 +449,18 @@ class Panel:
         return self.units[np.unique(self.unit_codes[self.cohort_codes == 0])]
 
     def period_label(self, code):
-        """Original period label(s) for integer code(s)."""
-        return self.periods[np.asarray(code)]
+        """Original period label(s) for integer code(s).
+
+        Integer periods come back as a NumPy integer array (or scalar); dates
+        and Periods as an object array of ``Timestamp``/``Period`` (0-d for a
+        scalar code, so that ``.item()`` works for every kind).
+        """
+        idx = np.asarray(code)
+        if self.periods.dtype.kind in "iu":
+            return self.periods[idx]
+        out = np.empty(idx.size, dtype=object)
+        out[:] = pd.Index(self.periods[idx.ravel()]).astype(object).to_numpy()
+        return out.reshape(idx.shape)
 
     def period_text(self, code, locale: str = "en") -> list[str]:
         """Period labels for readers in ``locale``: ``Jul 2023`` / ``juil. 2023``, ``2023 Q3`` / ``T3 2023``."""

@@ -1,0 +1,161 @@
+"""Periods as labs write them (issue 10): parsing, calendar codes, labels, and every estimator on them."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from impact.data import period_codes, validate_panel
+from impact.errors import DataError
+from impact.periods import format_period, infer_scale, is_never, unit_name
+from test_bad_input import ESTIMATORS, N_PERIODS, START, panel
+
+MONTHS = [f"2023-{m:02d}" for m in range(1, 9)]
+
+
+@pytest.mark.parametrize(
+    "values, frequency, unit, labels_en, labels_fr",
+    [
+        ([2003, 2004, 2005], "integer", "period", ["2003", "2004", "2005"], ["2003", "2004", "2005"]),
+        (["2023-07", "2023-08"], "month", "month", ["Jul 2023", "Aug 2023"], ["juil. 2023", "août 2023"]),
+        (["07/2023", "08/2023"], "month", "month", ["Jul 2023", "Aug 2023"], ["juil. 2023", "août 2023"]),
+        (["2023-07-01", "2023-08-01"], "month", "month", ["Jul 2023", "Aug 2023"], ["juil. 2023", "août 2023"]),
+        (pd.to_datetime(["2023-07-01", "2023-08-01"]), "month", "month", ["Jul 2023", "Aug 2023"],
+         ["juil. 2023", "août 2023"]),
+        (pd.period_range("2023-07", periods=2, freq="M"), "month", "month", ["Jul 2023", "Aug 2023"],
+         ["juil. 2023", "août 2023"]),
+        (["2023Q3", "2023-T4", "T1 2024"], "quarter", "quarter", ["2023 Q3", "2023 Q4", "2024 Q1"],
+         ["T3 2023", "T4 2023", "T1 2024"]),
+        (["2023", "2024"], "year", "year", ["2023", "2024"], ["2023", "2024"]),
+        (pd.to_datetime(["2023-07-03", "2023-07-10"]), "week", "week", ["Jul 3, 2023", "Jul 10, 2023"],
+         ["3 juil. 2023", "10 juil. 2023"]),
+    ],
+)
+def test_forms_frequency_and_labels(values, frequency, unit, labels_en, labels_fr):
+    scale = infer_scale(pd.Series(values), "t")
+    assert scale.frequency == frequency and scale.unit == unit
+    assert scale.codes(pd.Series(values)).tolist() == list(range(len(values)))
+    assert scale.format(np.arange(scale.n), "en") == labels_en
+    assert scale.format(np.arange(scale.n), "fr") == labels_fr
+
+
+def test_codes_follow_the_calendar_across_a_gap():
+    # No row in 2023-03: the month keeps its code, so event time counts calendar months.
+    scale = infer_scale(pd.Series(["2023-01", "2023-02", "2023-04"]), "t")
+    assert scale.n == 4 and scale.codes(pd.Series(["2023-04"])).tolist() == [3]
+    assert str(scale.labels[2]) == "2023-03"
+    # Quarterly data written as months has a three-month step.
+    scale = infer_scale(pd.Series(["2023-01", "2023-04", "2023-10"]), "t")
+    assert (scale.step, scale.n, scale.unit) == (3, 4, "quarter")
+
+
+def test_unit_names():
+    assert [unit_name(u, "fr") for u in ("month", "quarter", "year", "period")] == ["mois", "trimestres", "années",
+                                                                                   "périodes"]
+    assert unit_name("month", "en") == "months"
+    assert format_period(642, "month", "month", "fr") == "juil. 2023"
+
+
+def test_never_treated_values():
+    values = pd.Series(["", " ", "0", 0, None, np.nan, "2023-07"], dtype=object)
+    assert is_never(values).tolist() == [True] * 6 + [False]
+
+
+@pytest.mark.parametrize(
+    "cohort, match",
+    [
+        ("2023-03-15", r"cohort column 'g' has '2023-03-15' \(rows 0, 1\), which falls inside a month"),
+        ("2023Q2", r"cohort column 'g' has '2023Q2', a quarter, but 't' holds months"),
+        (5, r"cohort column 'g' holds numbers \(e.g. 5\) but the time column 't' holds months"),
+        ("mars", r"cohort column 'g' has values that are not periods: 'mars' \(rows 0, 1\)"),
+    ],
+)
+def test_cohort_off_the_calendar_is_named(cohort, match):
+    df = pd.DataFrame({"u": [1, 1, 2, 2], "t": ["2023-02", "2023-03"] * 2, "y": [1.0, 2, 3, 4],
+                       "g": [cohort, cohort, "", ""]})
+    with pytest.raises(DataError, match=match):
+        validate_panel(df, "y", "u", "t", cohort="g")
+
+
+def test_cohort_between_integer_periods():
+    df = pd.DataFrame({"u": [1, 1, 2, 2], "t": [2, 4] * 2, "y": [1.0, 2, 3, 4], "g": [3, 3, 0, 0]})
+    with pytest.raises(DataError, match=r"cohort column 'g' has 3, which falls between two periods"):
+        validate_panel(df, "y", "u", "t", cohort="g")
+
+
+def test_cohort_before_the_first_period_is_always_treated():
+    df = pd.DataFrame({"u": [1, 1, 2, 2, 3, 3], "t": ["2023-02", "2023-03"] * 3, "y": np.arange(6.0),
+                       "g": ["2022-11"] * 2 + ["2023-03"] * 2 + [""] * 2})
+    panel_ = validate_panel(df, "y", "u", "t", cohort="g")
+    assert panel_.cohort_codes.tolist() == [0, 0, 1, 1, -1, -1]
+    assert panel_.always_treated_units.tolist() == [1]
+    assert panel_.period_text([0, 1], "fr") == ["févr. 2023", "mars 2023"]
+
+
+def _as_months(data: pd.DataFrame, form: str) -> pd.DataFrame:
+    """The same panel with periods and cohorts written as a lab would (period 1 = January 2023)."""
+    t = pd.to_datetime({"year": 2023 + (data["t"] - 1) // 12, "month": (data["t"] - 1) % 12 + 1, "day": 1})
+    treated = data["g"] > 0
+    g = pd.to_datetime({"year": 2023 + (data["g"] - 1) // 12, "month": (data["g"] - 1) % 12 + 1, "day": 1}).where(treated)
+    out = data.copy()
+    if form == "YYYY-MM":
+        out["t"], out["g"] = t.dt.strftime("%Y-%m"), g.dt.strftime("%Y-%m").fillna("")
+    elif form == "MM/YYYY":
+        out["t"], out["g"] = t.dt.strftime("%m/%Y"), g.dt.strftime("%m/%Y")
+    elif form == "datetime":
+        out["t"], out["g"] = t, g
+    elif form == "Period":
+        out["t"], out["g"] = t.dt.to_period("M"), g.dt.to_period("M").astype(object).where(treated, 0)
+    return out
+
+
+FORMS = ["YYYY-MM", "MM/YYYY", "datetime", "Period"]
+# Synthetic DiD is the slowest fit: two forms (text and Excel dates) suffice for it.
+PAIRS = [(n, f) for n in ESTIMATORS for f in FORMS if n != "synthetic_did" or f in ("YYYY-MM", "datetime")]
+
+
+@pytest.mark.parametrize("name, form", PAIRS)
+def test_every_estimator_gives_the_same_estimate_on_months(name, form):
+    """Writing periods as months changes no number: codes follow the same calendar as the integers 1..8."""
+    fit = ESTIMATORS[name][0]
+    base = panel()
+    data = _as_months(base, form)
+    if name == "synthetic_control":
+        fit = lambda d: ESTIMATORS["synthetic_control"][0].__call__  # noqa: E731
+        from impact.did import synthetic_control
+
+        start = {"YYYY-MM": "2023-05", "MM/YYYY": "05/2023", "datetime": pd.Timestamp("2023-05-01"),
+                 "Period": pd.Period("2023-05", "M")}[form]
+        fit = lambda d, s=START: synthetic_control(d, "y", "id", "t", 0, s, predictors=["x"],  # noqa: E731
+                                                   placebos=False, leave_one_out=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected, got = fit(base), fit(data, start)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected, got = fit(base), fit(data)
+    for field in ("estimate", "se"):
+        a, b = getattr(expected, field, None), getattr(got, field, None)
+        if a is not None and np.isfinite(a):
+            assert b == pytest.approx(a, rel=1e-10, abs=1e-12), field
+
+
+def test_event_time_counts_calendar_months_across_a_gap():
+    """Dropping one month from every unit keeps event times in months (not ranks of observed periods)."""
+    from impact.did import event_study
+
+    data = _as_months(panel(), "YYYY-MM")
+    data = data[data["t"] != "2023-03"]
+    res = event_study(data, "y", "id", "t", "g")
+    times = res.to_frame()["event_time"].tolist()
+    assert -2 not in times and -4 in times and 3 in times  # March 2023 is event time -2 for May adopters
+
+
+def test_period_codes_of_excel_dates_and_text_cohorts():
+    df = pd.DataFrame({"t": pd.to_datetime(["2022-01-01", "2022-02-01", "2022-03-01"]),
+                       "g": ["2022-02", "", "07/2022"]})
+    scale, tc, gc = period_codes(df, "t", "g")
+    assert tc.tolist() == [0, 1, 2] and gc.tolist() == [1, -1, 6] and scale.n == 3
+    assert N_PERIODS == 8 and START == 5
