@@ -31,7 +31,8 @@ ESTIMATORS = (
     "synthetic_did",
 )
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_TOP = {"id", "title", "description", "language", "owner", "data", "design", "cost_benefit", "report"}
+_TOP = {"id", "title", "description", "language", "owner", "data", "design", "cost_benefit", "report",
+        "indicators", "feedback", "case_study"}
 _DATA = {"file", "outcome", "outcome_label", "unit", "time", "cohort", "treatment", "covariates", "panel", "count",
          "treated", "post"}
 _DESIGN = {"estimator", "options", "robustness", "event_window", "treated_unit", "start", "alpha", "better", "seed"}
@@ -196,6 +197,9 @@ def validate_initiative(config: Any, folder: Path | None = None, check_data: boo
                     if not isinstance(item, dict) or key not in item:
                         problems.append(f"cost_benefit.effect_benefits.{cat}.{key}: required key is missing")
 
+    from impact.report.evaluation import check_evaluation  # indicators, feedback, case_study
+
+    problems += check_evaluation(config, folder, check_data)
     if check_data and folder is not None and isinstance(data, dict) and data.get("file") and not problems:
         problems += _check_data(Initiative(folder=folder, config=config))
     return problems
