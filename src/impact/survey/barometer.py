@@ -32,11 +32,10 @@ https://doi.org/10.1080/01621459.1927.10502953
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 from scipy.special import expit, logit
 
 from impact.errors import ConfigError
-from impact.survey.estimate import _values, domains, fit, make_result
+from impact.survey.estimate import _values, domains, fit, make_result, t_quantile
 
 __all__ = ["CI_METHODS", "proportion_ci", "top_box", "net_satisfaction"]
 
@@ -51,7 +50,7 @@ def _wilson(p, n, t):
 
 def proportion_ci(method: str, df: float, alpha: float):
     """A function ``(p, se, n) -> (low, high)`` computing the chosen interval for arrays of proportions."""
-    t = stats.t.ppf(1 - alpha / 2, df)
+    t = t_quantile(alpha, df)
 
     def interval(p, se, n):
         p = np.asarray(p, dtype=float)

@@ -227,15 +227,18 @@ class SurveyDesign:
             return np.ones(self.n_strata)
         values = _numeric(data, fpc, "fpc")
         _positive_finite(values, "fpc", fpc, data.index)
-        low = pd.Series(values).groupby(self._stratum).agg(["min", "max"]).to_numpy()
-        varies = ~np.isclose(low[:, 0], low[:, 1], rtol=1e-9, atol=0)
+        first = np.zeros(self.n_strata, dtype=np.int64)
+        first[self._stratum[::-1]] = np.arange(values.size)[::-1]  # each stratum's first row
+        value = values[first]
+        varies = np.bincount(self._stratum, weights=~np.isclose(values, value[self._stratum], rtol=1e-9, atol=0),
+                             minlength=self.n_strata) > 0
         if varies.any():
             h = int(np.flatnonzero(varies)[0])
+            inside = values[self._stratum == h]
             raise DataError(
                 f"fpc column {fpc!r} varies within stratum {show(self._stratum_labels[h])} "
-                f"({low[h, 0]:g} to {low[h, 1]:g}); it must hold one population size (or fraction) per stratum"
+                f"({inside.min():g} to {inside.max():g}); it must hold one population size (or fraction) per stratum"
             )
-        value = low[:, 0]
         if (value > 1).any() and (value < 1).any():
             raise ConfigError(
                 f"fpc column {fpc!r} mixes sampling fractions (<= 1) and population sizes (> 1); "
@@ -337,7 +340,7 @@ class SurveyDesign:
 
         return estimate_ratio(self, "ratio", numerator, denominator, by, where, min_cell_size)
 
-    def proportion(self, column: str, level=None, by: str | None = None, where=None, ci: str = "logit", *,
+    def proportion(self, column: str, level=None, by: str | None = None, ci: str = "logit", where=None, *,
                    min_cell_size: int | None = None):
         """Share of respondents in each level of ``column`` (or only ``level``), by domain.
 

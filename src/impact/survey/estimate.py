@@ -17,6 +17,7 @@ finite-population factor is left out (R's ``deff="replace"``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ from scipy import stats
 
 from impact.data import check_choice, check_columns, check_int, show
 from impact.errors import ConfigError, DataError
-from impact.results import tidy_terms
+from impact.results import normal_ci, normal_pvalue
 from impact.survey.linearize import ratio_by_domain, stratified_variance
 from impact.survey.replicate import replicate_estimates, replicate_variance
 from impact.survey.results import SurveyResult
@@ -154,31 +155,42 @@ def fit(design, a, b, respond, dom: Domains, kind: str) -> Fit:
     return Fit(lin.estimate, variance, n.astype(int), missing, deff, code, lin.z, reps)
 
 
+@lru_cache(maxsize=256)
+def t_quantile(alpha: float, df: float) -> float:
+    """Two-sided Student t critical value (cached: scipy's ppf costs more than a small estimate)."""
+    return float(stats.t.ppf(1 - alpha / 2, df))
+
+
+def _interval_columns(design, estimate, se, n_obs, ci) -> dict:
+    """The protocol's estimate, se, ci_low, ci_high, pvalue: Student t on the design's df, or ``ci`` for proportions."""
+    crit = t_quantile(design.alpha, design.df)
+    low, high = normal_ci(estimate, se, design.alpha, crit)
+    if ci is not None:
+        low, high = ci(estimate, se, n_obs)
+    return {"estimate": estimate, "se": se, "ci_low": low, "ci_high": high,
+            "pvalue": normal_pvalue(estimate, se, design.df)}
+
+
 def make_result(design, *, method, statistic, column, dom: Domains, fit_: Fit, headline: Fit, terms_label,
                 min_cell_size, notes=(), extra=None, ci=None) -> SurveyResult:
     """Assemble the tidy table (one row per domain) and the headline into a :class:`SurveyResult`."""
     cell = design.min_cell_size if min_cell_size is None else check_int("min_cell_size", min_cell_size, minimum=1)
-    se = np.sqrt(fit_.variance)
-    if isinstance(terms_label, str):
-        terms_label = [terms_label] * len(fit_.estimate)
-    frame = tidy_terms(terms_label, fit_.estimate, se, design.alpha, df=design.df)
+    k = len(fit_.estimate)
+    columns = _interval_columns(design, fit_.estimate, np.sqrt(fit_.variance), fit_.n_obs, ci)
+    columns = {"term": [terms_label] * k if isinstance(terms_label, str) else list(terms_label), **columns}
     if dom.by is not None:
-        frame[dom.by] = dom.labels
-    for name, values in (extra or {}).items():
-        frame[name] = values
-    frame["n_obs"] = fit_.n_obs
-    frame["n_missing"] = fit_.n_missing
-    frame["df"] = float(design.df)
-    frame["deff"] = fit_.deff
-    frame["masked"] = fit_.n_obs < cell
+        columns[dom.by] = dom.labels
+    columns.update(extra or {})
+    masked = fit_.n_obs < cell
     if statistic == "difference":
         # a difference is only as publishable as the smaller of its two domains
-        frame.loc[2, "masked"] = bool(frame.loc[:1, "masked"].any())
-    if ci is not None:
-        frame["ci_low"], frame["ci_high"] = ci(fit_.estimate, se, fit_.n_obs)
-    head = tidy_terms("all", headline.estimate[:1], np.sqrt(headline.variance[:1]), design.alpha, df=design.df)
-    if ci is not None:
-        head["ci_low"], head["ci_high"] = ci(headline.estimate[:1], np.sqrt(headline.variance[:1]), headline.n_obs[:1])
+        masked[2] = masked[:2].any()
+    columns.update(n_obs=fit_.n_obs, n_missing=fit_.n_missing, df=np.full(k, float(design.df)), deff=fit_.deff,
+                   masked=masked)
+    # one construction from a dict: building column by column costs more than the estimate itself
+    frame = pd.DataFrame(columns)
+    head = _interval_columns(design, headline.estimate[:1], np.sqrt(headline.variance[:1]), headline.n_obs[:1], ci)
+    head = {key: value[0] for key, value in head.items()}
     missing = int(headline.n_missing.sum())
     assumptions = {
         "Domains": "estimated on the full design (zero weight outside, every PSU kept)",
@@ -191,11 +203,11 @@ def make_result(design, *, method, statistic, column, dom: Domains, fit_: Fit, h
         statistic=statistic,
         column=column,
         by=dom.by,
-        estimate=float(head["estimate"].iloc[0]),
-        se=float(head["se"].iloc[0]),
-        ci_low=float(head["ci_low"].iloc[0]),
-        ci_high=float(head["ci_high"].iloc[0]),
-        pvalue=float(head["pvalue"].iloc[0]),
+        estimate=float(head["estimate"]),
+        se=float(head["se"]),
+        ci_low=float(head["ci_low"]),
+        ci_high=float(head["ci_high"]),
+        pvalue=float(head["pvalue"]),
         n_obs=int(headline.n_obs[0]),
         n_units=design.n_psus,
         alpha=design.alpha,

@@ -58,7 +58,7 @@ class SurveyResult(EffectResult):
         table prints a dash and a plot leaves a gap.
         """
         frame = self.terms.copy()
-        if masked:
+        if masked and frame["masked"].any():
             hidden = list(MASKED_COLUMNS) + [c for c in frame.columns if str(c).startswith("share_")]
             frame.loc[frame["masked"], hidden] = np.nan
         return frame
