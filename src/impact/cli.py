@@ -75,16 +75,24 @@ def _new(args) -> int:
 
 
 def _validate(args) -> int:
-    from impact.report.initiative import find_initiatives, load_initiative
+    from impact.report.initiative import find_initiatives, validate_folder
 
     bad = 0
     for folder in find_initiatives(args.paths):
-        try:
-            load_initiative(folder, check_data=True)
-            print(f"ok      {folder}")
-        except ImpactError as exc:
+        problems, notes = validate_folder(folder)
+        name = for_console(folder)
+        if problems:
             bad += 1
-            print(f"invalid {exc}")
+            print(f"invalid {name} ({len(problems)} problem{'s' if len(problems) > 1 else ''})")
+        else:
+            print(f"ok      {name}")
+        for problem in problems:
+            first, *rest = for_console(problem).splitlines() or [""]
+            print(f"  - {first}")
+            for line in rest:
+                print(f"    {line}")
+        for note in notes:
+            print(f"  note: {for_console(note)}")
     return 1 if bad else 0
 
 

@@ -18,7 +18,8 @@ import yaml
 
 from impact.errors import ConfigError, ImpactError
 
-__all__ = ["Initiative", "load_initiative", "validate_initiative", "ESTIMATORS", "find_initiatives", "initiative_ident"]
+__all__ = ["Initiative", "load_initiative", "validate_initiative", "ESTIMATORS", "find_initiatives", "initiative_ident",
+           "check_run", "validate_folder"]
 
 ESTIMATORS = (
     "two_by_two",
@@ -121,6 +122,20 @@ def _check_flows(flows: Any, where: str) -> list[str]:
     return problems
 
 
+def _check_cost_signs(costs: Any) -> list[str]:
+    """Costs are entered as positive amounts; a category of negative amounts only is a sign error (the appraisal refuses it)."""
+    if not isinstance(costs, dict):
+        return []
+    problems = []
+    for cat, by_year in costs.items():
+        amounts = [a for a in (by_year.values() if isinstance(by_year, dict) else [])
+                   if isinstance(a, (int, float)) and not isinstance(a, bool)]
+        if amounts and all(a <= 0 for a in amounts) and any(a < 0 for a in amounts):
+            problems.append(f"cost_benefit.costs.{cat}: holds only negative amounts; enter costs as positive amounts "
+                            "(savings belong among the benefits)")
+    return problems
+
+
 def validate_initiative(config: Any, folder: Path | None = None, check_data: bool = True) -> list[str]:
     """Every problem in an initiative configuration, each prefixed with its location.
 
@@ -189,6 +204,7 @@ def validate_initiative(config: Any, folder: Path | None = None, check_data: boo
             if rate is not None and (not isinstance(rate, (int, float)) or not 0 <= rate < 1):
                 problems.append(f"cost_benefit.rate: must be a number in [0, 1), e.g. 0.032 (got {rate!r})")
             problems += _check_flows(cba.get("costs"), "cost_benefit.costs")
+            problems += _check_cost_signs(cba.get("costs"))
             problems += _check_flows(cba.get("benefits"), "cost_benefit.benefits")
             if not cba.get("costs"):
                 problems.append("cost_benefit.costs: at least one cost category is needed")
@@ -200,19 +216,44 @@ def validate_initiative(config: Any, folder: Path | None = None, check_data: boo
     from impact.report.evaluation import check_evaluation  # indicators, feedback, case_study
 
     problems += check_evaluation(config, folder, check_data)
-    if check_data and folder is not None and isinstance(data, dict) and data.get("file") and not problems:
+    # The data are checked even when the configuration has other problems, so that a user sees everything at once.
+    if check_data and folder is not None and _data_checkable(data):
         problems += _check_data(Initiative(folder=folder, config=config))
     return problems
 
 
+_ROLES = ("outcome", "unit", "time", "cohort", "treatment", "count", "treated", "post")
+
+
+def _data_checkable(data: Any) -> bool:
+    return isinstance(data, dict) and all(isinstance(data.get(k), str) and data[k] for k in ("file", "outcome", "unit", "time"))
+
+
 def _check_data(initiative: Initiative) -> list[str]:
+    """Problems of the data file, each with its location: unreadable, each missing column, an unusable panel."""
     from impact.data import check_columns, validate_panel
 
     spec = initiative.data_spec
+    where = f"data ({spec['file']})"
     try:
         frame = initiative.read_data()
-        roles = {k: spec.get(k) for k in ("outcome", "unit", "time", "cohort", "treatment", "count", "treated", "post")}
-        check_columns(frame, covariates=spec.get("covariates") or [], **{k: v for k, v in roles.items() if v})
+    except ImpactError as exc:
+        return [f"{where}: {exc}"]
+    except OSError as exc:
+        return [f"{where}: cannot read the file ({exc.strerror or exc})"]
+    covariates = spec.get("covariates") if isinstance(spec.get("covariates"), list) else []
+    named = [(k, spec.get(k)) for k in _ROLES if spec.get(k)] + [("covariates", c) for c in covariates]
+    problems = []
+    for role, name in named:  # every missing column, not only the first
+        try:
+            check_columns(frame, **{role: name})
+        except ImpactError as exc:
+            problems.append(f"data.{role} ({spec['file']}): {exc}")
+    if problems:
+        return problems
+    design = initiative.config.get("design") if isinstance(initiative.config.get("design"), dict) else {}
+    options = design.get("options") if isinstance(design.get("options"), dict) else {}
+    try:
         validate_panel(
             frame,
             spec["outcome"],
@@ -220,13 +261,52 @@ def _check_data(initiative: Initiative) -> list[str]:
             spec["time"],
             cohort=spec.get("cohort"),
             treatment=spec.get("treatment"),
-            covariates=spec.get("covariates"),
+            covariates=covariates,
             repeated_cross_section=not spec.get("panel", True),
-            require_untreated=(initiative.design.get("options") or {}).get("control") != "not_yet",
+            require_untreated=options.get("control") != "not_yet",
         )
     except ImpactError as exc:
-        return [f"data ({spec['file']}): {exc}"]
+        return [f"{where}: {exc}"]
     return []
+
+
+def check_run(initiative: Initiative) -> tuple[list[str], list[str]]:
+    """What ``impact run`` would refuse in a valid initiative, found by doing its steps without the notebook.
+
+    Fits the headline estimator on the prepared data and builds the
+    cost-benefit appraisal (with a short Monte Carlo run) exactly as the
+    report does, so that an estimator's requirements (never-treated units
+    for ``control: never``, the treated unit of a synthetic control, cohorts
+    on the data's calendar) and the appraisal's (cost signs, schedules) are
+    checked by the code that enforces them. Returns the problems, each with
+    its location, and the warnings the run would print (dropped units, for
+    example) as notes.
+    """
+    import warnings
+
+    from impact.errors import ImpactWarning
+    from impact.report.estimate import prepare, run_estimator
+    from impact.report.sections import build_appraisal
+
+    estimator = initiative.design.get("estimator", "twfe")
+    problems: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ImpactWarning)
+        try:
+            result = run_estimator(initiative, prepare(initiative, initiative.read_data()))
+        except ImpactError as exc:
+            problems.append(f"design.estimator ({estimator}) on {initiative.data_spec['file']}: {exc}")
+            result = None
+        cba = initiative.cost_benefit
+        if cba and result is not None:
+            try:
+                appraisal = build_appraisal(initiative, result)
+                mc = cba.get("monte_carlo") or {}
+                appraisal.monte_carlo(n=200, seed=0, uncertain=mc.get("uncertain") if isinstance(mc, dict) else None)
+            except ImpactError as exc:
+                problems.append(f"cost_benefit: {exc}")
+    notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, ImpactWarning)))
+    return problems, notes
 
 
 def load_initiative(path: str | Path, check_data: bool = False) -> Initiative:
@@ -270,6 +350,32 @@ def initiative_ident(folder: str | Path) -> tuple[str, str]:
         if isinstance(config.get("title"), str) and config["title"].strip():
             title = config["title"]
     return ident, title
+
+
+def validate_folder(path: str | Path) -> tuple[list[str], list[str]]:
+    """Everything ``impact validate`` reports for one initiative: every problem with its location, and notes.
+
+    Configuration and data are checked together; when both are valid, the
+    run's own steps are tried (:func:`check_run`). Never raises for what the
+    folder holds.
+    """
+    path = Path(path)
+    file = path / "initiative.yaml" if path.is_dir() else path
+    if not file.is_file():
+        return [f"no initiative.yaml in {str(path)!r}; create one with `impact new ID`"], []
+    try:
+        config = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        return [f"initiative.yaml: not valid YAML in UTF-8 ({exc})"], []
+    except OSError as exc:
+        return [f"initiative.yaml: cannot be read ({exc.strerror or exc})"], []
+    try:
+        problems = validate_initiative(config, file.parent, check_data=True)
+        if problems:
+            return problems, []
+        return check_run(Initiative(folder=file.parent.resolve(), config=config))
+    except Exception as exc:  # a bug: say so rather than stop the other folders
+        return [f"internal error while checking ({type(exc).__name__}: {exc}); please report it"], []
 
 
 def find_initiatives(paths: list[str | Path]) -> list[Path]:
