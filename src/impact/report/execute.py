@@ -106,28 +106,36 @@ _ERROR_TEXT = {
 
 
 def error_page(record: dict, lang: str = "en") -> str:
-    """A self-contained HTML page naming the failing step, the message and the last good report, if any."""
-    from impact.report.i18n import labels
+    """A self-contained HTML page naming the failing step, the message and the last good report, if any.
 
+    Rendered from ``templates/report/error.html.j2``; should that fail (a
+    broken template must not hide the failure it reports), a plain page with
+    the same content is built here.
+    """
     lang = lang if lang in ("en", "fr") else "en"
-    L, T = labels(lang), _ERROR_TEXT[lang]
-    esc = for_html
-    title = esc(record.get("title") or record.get("id"))
-    cell = f"<h3>{esc(L['failed_cell'])}</h3><pre>{esc(record.get('failing_cell'))}</pre>" if record.get("failing_cell") else ""
-    data_file = f"<p>{esc(T['file'])}: <code>{esc(record['data_file'])}</code></p>" if record.get("data_file") else ""
+    T = dict(_ERROR_TEXT[lang])
     last = record.get("last_good")
-    previous = (f"<p>{esc(T['last_good'].format(when=last.get('generated') or '?'))} "
-                f"<a href='report.html'>{esc(T['open'])}</a></p>") if last else f"<p>{esc(T['none'])}</p>"
+    T["last_good"] = T["last_good"].format(when=(last or {}).get("generated") or "?")
+    context = {"title": record.get("title") or record.get("id"), "step": record.get("step") or "",
+               "message": record.get("error") or "", "cell": record.get("failing_cell") or "",
+               "data_file": record.get("data_file") or "", "last_good": bool(last), "text": T}
+    try:
+        from impact.report.templating import render
+
+        return render("error.html.j2", lang, **context)
+    except Exception:
+        pass
+    esc = for_html
+    cell = f"<h3>Failing step</h3><pre>{esc(context['cell'])}</pre>" if context["cell"] else ""
+    data_file = f"<p>{esc(T['file'])}: <code>{esc(context['data_file'])}</code></p>" if context["data_file"] else ""
+    previous = (f"<p>{esc(T['last_good'])} <a href='report.html'>{esc(T['open'])}</a></p>" if last
+                else f"<p>{esc(T['none'])}</p>")
     return (
-        f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{title}</title>"
-        "<style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:auto;padding:1rem;line-height:1.5}"
-        ".error-banner{border:2px solid #c9191e;background:#fff4f4;padding:1rem;border-radius:.3rem}"
-        "pre{white-space:pre-wrap;word-break:break-word}</style></head><body>"
-        f"<h1>{title}</h1><div class='error-banner'>"
-        f"<h2>{esc(L['failed'])}</h2><p><strong>{esc(record.get('step'))}</strong></p>{data_file}"
-        f"<pre>{esc(record.get('error'))}</pre>{cell}</div>{previous}</body></html>"
+        f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><title>{esc(context['title'])}</title>"
+        "<style>pre{white-space:pre-wrap}</style></head><body>"
+        f"<h1>{esc(context['title'])}</h1><div class='error-banner'><h2>This report could not be produced</h2>"
+        f"<p><strong>{esc(context['step'])}</strong></p>{data_file}<pre>{esc(context['message'])}</pre>{cell}</div>"
+        f"{previous}</body></html>"
     )
 
 
