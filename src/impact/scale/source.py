@@ -250,7 +250,7 @@ def source(data, *, memory_limit: str | None = None, temp_directory: str | os.Pa
 
 
 def is_out_of_core(data) -> bool:
-    """True when ``data`` is not a DataFrame but files, a DuckDB relation or saved statistics.
+    """True when ``data`` is not a DataFrame but files, a DuckDB relation, another engine's table or statistics.
 
     The estimators of :mod:`impact.did` call this first and hand such data to
     :mod:`impact.scale.estimators`.
@@ -261,4 +261,4 @@ def is_out_of_core(data) -> bool:
         return True
     if isinstance(data, (list, tuple)) and data and all(isinstance(d, (str, os.PathLike)) for d in data):
         return True
-    return type(data).__name__ in ("PanelStats", "CellStats") and type(data).__module__ == "impact.scale.stats"
+    return type(data).__name__ in ("PanelStats", "CellStats", "Engine") and type(data).__module__ == "impact.scale.stats"

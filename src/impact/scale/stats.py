@@ -158,44 +158,51 @@ def panel_sql(outcome: str, unit: str, time: str, key: str, kind: str, periods, 
               cluster: str | None = None, final: str = "stats", table: str = TABLE) -> str:
     """The statistics query (DuckDB dialect); ``final="stats"`` aggregates, ``"examples"`` lists failing units.
 
-    ``periods`` are the sorted period values (mapped to 0..T-1 in SQL);
-    ``cohort_map`` maps each cohort value to its code (``kind="cohort"``).
+    ``periods`` are the sorted period values (column ``i`` of the pivot is
+    period ``i``); ``cohort_map`` maps each cohort value to its code
+    (``kind="cohort"``). Rows are only grouped by unit and pivoted (one
+    ``max(CASE ...)`` per period); every mapping and check then works on one
+    row per unit, which keeps the scan close to the cost of reading the data.
     """
     T = len(periods)
-    tcase = "CASE " + _q(time) + " " + " ".join(f"WHEN {_literal(v)} THEN {i}" for i, v in enumerate(periods)) + " END"
-    if kind == "cohort":
-        whens = " ".join(f"WHEN {_q(key)} = {_literal(v)} THEN {c}" for v, c in cohort_map.items() if c >= 0)
-        kexpr = f"CASE {whens} ELSE -1 END" if whens else "-1"
-    else:
-        kexpr = f"CASE WHEN {_q(key)} = 1 THEN 1 WHEN {_q(key)} = 0 THEN 0 END"
+    lits = [_literal(v) for v in periods]
     cl_sel = f", {_q(cluster)} AS c" if cluster else ""
-    rows = (f"SELECT {_q(unit)} AS u, {tcase} AS t, {kexpr} AS g, CAST({_q(outcome)} AS DOUBLE) AS y{cl_sel} "
+    key_sel = f", {_q(key)} AS gv"
+    rows = (f"SELECT {_q(unit)} AS u, {_q(time)} AS tv{key_sel}, CAST({_q(outcome)} AS DOUBLE) AS y{cl_sel} "
             f"FROM {table}")
+    pivot = [f"max(CASE WHEN tv = {lit} THEN y END) AS y{i}" for i, lit in enumerate(lits)]
     if kind == "cohort":
-        key_aggs = "min(g) AS k, max(g) AS k2"
+        key_aggs = "min(gv) AS g1, max(gv) AS g2, count(gv) AS gc"
     else:
-        bits = "CASE t " + " ".join(f"WHEN {i} THEN {2**i}" for i in range(T)) + " END"
-        key_aggs = f"sum(g * {bits}) AS k, count(*) - count(g) AS k2"
-    per = []
-    for i in range(T):
-        per.append(f"count(CASE WHEN t = {i} THEN 1 END) AS n{i}")
-        per.append(f"max(CASE WHEN t = {i} THEN y END) AS y{i}")
+        key_aggs = "count(gv) AS gc"
+        pivot += [f"max(CASE WHEN tv = {lit} THEN gv END) AS d{i}" for i, lit in enumerate(lits)]
     cl_aggs = ", min(c) AS c, max(c) AS c2, count(c) AS nc" if cluster else ""
-    units = (f"SELECT u, {key_aggs}{cl_aggs}, count(*) AS nr, count(t) AS nt, "
-             f"sum(CASE WHEN y * 0 = 0 THEN 0 ELSE 1 END) AS nbad, {', '.join(per)} FROM r GROUP BY u")
-    present = _sum_of([f"CASE WHEN n{i} > 0 THEN 1 ELSE 0 END" for i in range(T)])
-    flags = (f"SELECT *, {present} AS np FROM units")
-    bad_key = "CASE WHEN k = k2 THEN 0 ELSE 1 END" if kind == "cohort" else "CASE WHEN k2 = 0 THEN 0 ELSE 1 END"
+    units = (f"SELECT u, {key_aggs}{cl_aggs}, count(*) AS nr, count(tv) AS nt, count(y) AS ny, {', '.join(pivot)} "
+             f"FROM r GROUP BY u")
+    if kind == "cohort":
+        def code(col):
+            whens = " ".join(f"WHEN {col} = {_literal(v)} THEN {c}" for v, c in cohort_map.items() if c >= 0)
+            return f"(CASE {whens} ELSE -1 END)" if whens else "-1"
+        kexpr = code("g1")
+        # Codes, not raw values, must agree (0 and missing both mean never treated).
+        bad_key = f"CASE WHEN {code('g1')} = {code('g2')} AND (gc = nr OR {code('g1')} = -1) THEN 0 ELSE 1 END"
+    else:
+        kexpr = _sum_of([f"CASE WHEN d{i} = 1 THEN {2**i} ELSE 0 END" for i in range(T)])
+        bad_key = "CASE WHEN " + " AND ".join(f"(d{i} IS NULL OR d{i} = 0 OR d{i} = 1)" for i in range(T)) + \
+                  " AND gc = nr THEN 0 ELSE 1 END"
+    present = _sum_of([f"CASE WHEN y{i} IS NULL THEN 0 ELSE 1 END" for i in range(T)])
+    nonfinite = _sum_of([f"CASE WHEN y{i} IS NULL OR y{i} * 0 = 0 THEN 0 ELSE 1 END" for i in range(T)])
     bad_cl = "CASE WHEN nc = nr AND c = c2 THEN 0 ELSE 1 END" if cluster else "0"
+    flags = (f"SELECT *, {kexpr} AS k, {bad_key} AS bad_k, {bad_cl} AS bad_c, {present} AS np, "
+             f"{nonfinite} + nr - ny AS nbad FROM units")
     cte = f"WITH r AS ({rows}), units AS ({units}), f AS ({flags}) "
     if final == "examples":
         return cte + (
-            f"SELECT u, k, nr, nt, np, nbad, {bad_key} AS bad_key, {bad_cl} AS bad_cl FROM f "
-            f"WHERE u IS NULL OR nbad > 0 OR nt < nr OR nt > np OR np < {T} OR {bad_key} = 1 OR {bad_cl} = 1 LIMIT 200"
+            f"SELECT u, k, nr, nt, np, nbad, bad_k AS bad_key, bad_c AS bad_cl FROM f "
+            f"WHERE u IS NULL OR nbad > 0 OR nt < nr OR nt > np OR np < {T} OR bad_k = 1 OR bad_c = 1 LIMIT 200"
         )
     checks = [
-        "count(*) AS n_units", "sum(nr) AS n_rows",
-        f"sum({bad_key}) AS bad_key", f"sum({bad_cl}) AS bad_cluster",
+        "count(*) AS n_units", "sum(nr) AS n_rows", "sum(bad_k) AS bad_key", "sum(bad_c) AS bad_cluster",
         "sum(CASE WHEN nt > np THEN 1 ELSE 0 END) AS dup_units", "sum(nt - np) AS dup_rows",
         f"sum(CASE WHEN np < {T} THEN 1 ELSE 0 END) AS short_units", f"sum({T} - np) AS missing_cells",
         "sum(nbad) AS bad_y", "sum(nr - nt) AS bad_t", "sum(CASE WHEN u IS NULL THEN nr ELSE 0 END) AS null_unit",
@@ -292,6 +299,10 @@ def _raise_checks(tot: pd.Series, run, dialect, examples_sql, *, unit, time, out
         raise DataError(f"{int(tot['null_unit'])} rows have a missing unit ({unit!r}); drop or fill them")
     if tot["bad_t"] > 0:
         raise DataError(f"{int(tot['bad_t'])} rows have a missing period ({time!r}); drop or fill them")
+    if tot["bad_y"] > 0:
+        ex = _examples(run, dialect, examples_sql, "bad_y", T)
+        raise DataError(f"outcome column {outcome!r} has {int(tot['bad_y'])} missing or non-finite values "
+                        f"(NaN, inf), e.g. in {unit}={ex}; drop those units or impute the values first")
     if tot["dup_rows"] > 0:
         ex = _examples(run, dialect, examples_sql, "dup", T)
         raise DataError(
@@ -308,10 +319,6 @@ def _raise_checks(tot: pd.Series, run, dialect, examples_sql, *, unit, time, out
         ex = _examples(run, dialect, examples_sql, "bad_cl", T)
         raise DataError(f"cluster column {cluster!r} varies within (or is missing for) {int(tot['bad_cluster'])} "
                         f"units, e.g. {unit}={ex}; it must be the same in every row of a unit")
-    if tot["bad_y"] > 0:
-        ex = _examples(run, dialect, examples_sql, "bad_y", T)
-        raise DataError(f"outcome column {outcome!r} has {int(tot['bad_y'])} missing or non-finite values "
-                        f"(NaN, inf), e.g. in {unit}={ex}; drop those units or impute the values first")
     if tot["short_units"] > 0:
         ex = _examples(run, dialect, examples_sql, "short", T)
         raise DataError(
