@@ -10,6 +10,8 @@ runs every estimator's pre-test on more panels.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -70,3 +72,40 @@ def test_power_against_a_linear_pre_trend():
     nu = n - len(SHAPES["96x36"]["waves"]) - 1
     p = np.array([_pretrend(b[i], V[i], leads, n, nu, n / nu, "cs").pvalue for i in range(len(b))])
     assert np.mean(p < 0.05) > 0.6
+
+
+def test_rsa_summary_report_and_summary_json_agree():
+    # The RSA example (96 départements x 36 months): R did's chi-squared test of the 56 pre-treatment
+    # cells says p = 4.5e-07; the summary, the report and summary.json all use the corrected test.
+    import warnings
+
+    from impact.report import load_initiative
+    from impact.report import sections as S
+
+    ini = load_initiative(Path(__file__).resolve().parents[1] / "data/initiatives/rsa-first-appointment")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cs = callaway_santanna(ini.read_data(), "delay_days", "departement", "month", "reform_month",
+                               method="reg", n_boot=0)
+    assert cs.r_pretest_pvalue == pytest.approx(4.535e-07, rel=1e-3)
+    assert "R did's chi-squared Wald test" in cs.summary() and "chi2(56) = 124.116" in cs.summary()
+    text, p = S.pretrend(cs.aggregate("dynamic"), "en")
+    assert p == cs.pretest_pvalue == cs.pretest.pvalue and p > 0.05
+    assert f"p = {cs.pretest_pvalue:.4g}" in cs.summary() and "Hotelling" in cs.summary()
+    assert "No evidence against parallel trends" in text and "Hotelling" in text
+    record = S.summary_record(ini, cs, pretrend_p=p)
+    assert record["pretrend_pvalue"] == p and record["pretrend_test"] == cs.pretest.name
+    assert "trends before adoption differed" not in S.verdict(ini, cs, "en", pretrend_p=p)
+
+
+def test_report_says_why_two_tests_disagree():
+    # 96 x 36 panel, parallel trends: the chi-squared test of every lead rejects, the corrected one does not.
+    from impact.report import sections as S
+
+    y, g = simulate("96x36", 400, seed=2024)
+    leads, b, V = cs_dynamic_leads(y, g)
+    chi2 = [_pretrend(b[i], V[i], leads, 96, 91, 96 / 91, "cs", test="chi2", leads=None).pvalue for i in range(40)]
+    i = next(i for i, p in enumerate(chi2) if p < 0.01)
+    dyn = _library_dynamic(y[i], g[i])
+    text, p = S.pretrend(dyn, "fr")
+    assert p > 0.05 and "khi-deux non corrigé" in text and "le verdict ne le suit pas" in text

@@ -143,18 +143,51 @@ def estimates_table(table: pd.DataFrame, lang: str, digits: int = 2, headline: s
     return render("estimates.html.j2", lang, rows=rows, digits=digits)
 
 
-def pretrend(result, lang: str) -> tuple[str, float | None]:
-    """Pre-trend test sentence and its p-value (None when the result has no pre-period terms)."""
+class PretrendP(float):
+    """The p-value of the verdict's pre-trend test, carrying the test's name for ``summary.json``."""
+
+    test: str | None = None
+
+    def __new__(cls, p: float, test: str | None = None):
+        obj = super().__new__(cls, p)
+        obj.test = test
+        return obj
+
+
+def pretrend(result, lang: str) -> tuple[str, PretrendP | None]:
+    """Pre-trend test sentences and the p-value the verdict uses (None when the result has no leads).
+
+    The test is :func:`impact.did.pretrend_test`'s default, the same as the
+    Callaway-Sant'Anna summary's: a Wald F test with Hotelling's
+    small-sample correction, the nearest leads one by one and the earlier
+    ones averaged. The text says so, and when the uncorrected chi-squared
+    test of every lead (R did's) reaches the other conclusion, why the
+    verdict does not follow it.
+    """
     from impact.did import pretrend_test
+    from impact.errors import ImpactError
 
     L = labels(lang)
     try:
         test = pretrend_test(result)
-    except Exception as exc:  # a result without leads: say so rather than fail the report
+    except ImpactError as exc:  # a result without leads: say so rather than fail the report
         return f"<p>{esc(str(exc))}</p>", None
     p = float(test.pvalue)
     key = "pretrend_fail" if p < 0.05 else "pretrend_ok"
-    return f"<p>{esc(L[key].format(p=fmt_number(p, lang, 3)))}</p>", p
+    sentences = [L[key].format(p=fmt_pvalue(p, lang))]
+    near = [t for t in test.event_times if t not in test.binned]
+    near_text = ", ".join(fmt_number(t, lang, 0) for t in sorted(near, reverse=True))
+    if test.binned:
+        sentences.append(L["pretrend_how_bin"].format(g=test.n_clusters, near=near_text,
+                                                      far=f"{fmt_number(min(test.binned), lang, 0)} … "
+                                                          f"{fmt_number(max(test.binned), lang, 0)}"))
+    else:
+        sentences.append(L["pretrend_how"].format(g=test.n_clusters, near=near_text))
+    chi2 = pretrend_test(result, test="chi2", leads=None)
+    if (chi2.pvalue < 0.05) != (p < 0.05):
+        why = "pretrend_chi2_rejects" if chi2.pvalue < 0.05 else "pretrend_chi2_accepts"
+        sentences.append(L[why].format(k=chi2.df, p=fmt_pvalue(chi2.pvalue, lang)))
+    return "".join(f"<p>{esc(t)}</p>" for t in sentences), PretrendP(p, test.name)
 
 
 def build_appraisal(initiative, effect):
@@ -268,6 +301,7 @@ def summary_record(initiative, result, appraisal=None, mc=None, verdict_html: st
         "pvalue": _num(result.pvalue),
         "n_obs": int(result.n_obs),
         "pretrend_pvalue": _num(pretrend_p),
+        "pretrend_test": getattr(pretrend_p, "test", None),
         "verdict": html.unescape(verdict_html.replace("</p><p>", " ").replace("<p>", "").replace("</p>", "")),
         "provenance": prov or {},
     }
