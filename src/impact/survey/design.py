@@ -205,7 +205,7 @@ class SurveyDesign:
             return
         raw, labels = _codes(data[psu], "psu", psu)
         pair = self._stratum * len(labels) + raw
-        uniq_pair = np.unique(pair)
+        codes, uniq_pair = pd.factorize(pair, sort=True)
         if not self.nest and strata is not None:
             per_psu = np.bincount(uniq_pair % len(labels), minlength=len(labels))
             if (per_psu > 1).any():
@@ -216,7 +216,6 @@ class SurveyDesign:
                     f"({', '.join(show(s) for s in where[:5])}); if PSU ids are numbered within each stratum "
                     "pass nest=True, otherwise fix the psu or strata column"
                 )
-        codes = np.searchsorted(uniq_pair, pair)
         self._psu = codes.astype(np.int64)
         self._psu_stratum = (uniq_pair // len(labels)).astype(np.int64)
 

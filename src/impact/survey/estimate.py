@@ -26,7 +26,7 @@ from scipy import stats
 from impact.data import check_choice, check_columns, check_int, show
 from impact.errors import ConfigError, DataError
 from impact.results import normal_ci, normal_pvalue
-from impact.survey.linearize import ratio_by_domain, stratified_variance
+from impact.survey.linearize import Linearized, ratio_by_domain, stratified_variance
 from impact.survey.replicate import replicate_estimates, replicate_variance
 from impact.survey.results import SurveyResult
 
@@ -97,27 +97,23 @@ class Fit:
     n_obs: np.ndarray
     n_missing: np.ndarray
     deff: np.ndarray
-    code: np.ndarray
-    z: np.ndarray | None
+    lin: Linearized | None
     replicates: np.ndarray | None
 
 
-def _srs_variance(w, u, code, k, n, kind, est, den):
-    """Variance under SRS without replacement of the same size (Kish's deff denominator)."""
-    inside = code >= 0
-    c = np.where(inside, code, 0)
-    ww = np.where(inside, w, 0.0)
-    u = np.where(inside, u, 0.0)
-    pop = np.bincount(c, weights=ww, minlength=k)
+def _srs_variance(lin: Linearized, weight, u, k, n, kind):
+    """Variance under SRS without replacement of the same size (Kish's deff denominator), rows inside domains only."""
+    g = lin.group
+    pop = np.bincount(g, weights=weight, minlength=k)
     with np.errstate(divide="ignore", invalid="ignore"):
-        centre = np.bincount(c, weights=ww * u, minlength=k) / pop
-        s2 = np.bincount(c, weights=ww * (u - centre[c]) ** 2, minlength=k) / pop * n / (n - 1)
+        centre = np.bincount(g, weights=weight * u, minlength=k) / pop
+        s2 = np.bincount(g, weights=weight * (u - centre[g]) ** 2, minlength=k) / pop * n / (n - 1)
         factor = np.where(pop > n, 1 - n / pop, 1.0)
         v = factor * s2 / n
         if kind == "total":
             return v * pop**2
         if kind == "ratio":
-            return v / (den / pop) ** 2
+            return v / (lin.denominator / pop) ** 2
         return v
 
 
@@ -140,19 +136,26 @@ def fit(design, a, b, respond, dom: Domains, kind: str) -> Fit:
             "drop that domain with where= or check the column"
         )
     w = design._w
-    b_used = None if kind == "total" else (np.ones_like(a) if b is None else b)
+    if kind == "total":
+        b_used = None
+    elif b is None:
+        b_used = np.ones_like(a)
+    else:
+        b_used = b
     lin = ratio_by_domain(w, a, b_used, code, k)
     if design.replicates is None:
-        variance = stratified_variance(lin.z, code, k, design.layout)
+        variance = stratified_variance(lin.z, lin.rows, lin.group, k, design.layout)
         reps = None
     else:
         reps = replicate_estimates(a, b_used, code, k, design.replicates)
         variance = replicate_variance(reps, lin.estimate, design.replicates)
-    u = a if kind != "ratio" else a - lin.estimate[np.maximum(code, 0)] * b
-    srs = _srs_variance(w, u, code, k, n, kind, lin.estimate, lin.denominator)
+    u = a[lin.rows]
+    if kind == "ratio":
+        u = u - lin.estimate[lin.group] * b[lin.rows]
+    srs = _srs_variance(lin, w[lin.rows], u, k, n, kind)
     with np.errstate(divide="ignore", invalid="ignore"):
         deff = variance / srs
-    return Fit(lin.estimate, variance, n.astype(int), missing, deff, code, lin.z, reps)
+    return Fit(lin.estimate, variance, n.astype(int), missing, deff, lin, reps)
 
 
 @lru_cache(maxsize=256)
@@ -330,18 +333,20 @@ def compare(design, column, by, statistic, level, groups, where, threshold, min_
     fit_ = fit(design, a, None, respond, dom, kind)
     diff = fit_.estimate[1] - fit_.estimate[0]
     if design.replicates is None:
-        z = np.where(fit_.code == 1, fit_.z, -fit_.z)
-        var = stratified_variance(z, np.where(fit_.code >= 0, 0, -1), 1, design.layout)
+        lin = fit_.lin
+        # the difference's linearised variable: +z in the second domain, -z in the first
+        z = np.where(lin.group == 1, lin.z, -lin.z)
+        var = stratified_variance(z, lin.rows, np.zeros_like(lin.group), 1, design.layout)
     else:
         delta = fit_.replicates[1:2] - fit_.replicates[0:1]
         var = replicate_variance(delta, np.array([diff]), design.replicates)
     srs = fit_.variance / fit_.deff
     joint = Fit(
         np.append(fit_.estimate, diff), np.append(fit_.variance, var), np.append(fit_.n_obs, fit_.n_obs.sum()),
-        np.append(fit_.n_missing, fit_.n_missing.sum()), np.append(fit_.deff, var / srs.sum()), fit_.code, None, None,
+        np.append(fit_.n_missing, fit_.n_missing.sum()), np.append(fit_.deff, var / srs.sum()), None, None,
     )
     headline = Fit(joint.estimate[2:], joint.variance[2:], joint.n_obs[2:], joint.n_missing[2:], joint.deff[2:],
-                   fit_.code, None, None)
+                   None, None)
     both = Domains(dom.code, [dom.labels[0], dom.labels[1], None], by)
     g0, g1 = (show(x) for x in dom.labels)
     terms = [f"{label}", f"{label}", f"{label}: {g1} - {g0}"]

@@ -63,16 +63,17 @@ class Layout:
 
 @dataclass(frozen=True)
 class Linearized:
-    """Estimates by domain with their linearised variables.
+    """Estimates by domain with the linearised variable of the rows inside a domain.
 
-    ``z`` holds each row's linearised value (0 outside every domain) and
-    ``code`` its domain (-1 outside), so that any contrast of domains is
-    again a single linearised variable.
+    ``rows`` indexes the rows inside some domain (outside rows contribute
+    zero), ``group`` their domain and ``z`` their linearised value, so that
+    any contrast of domains is again a single linearised variable.
     """
 
     estimate: np.ndarray
+    rows: np.ndarray
+    group: np.ndarray
     z: np.ndarray
-    code: np.ndarray
     numerator: np.ndarray
     denominator: np.ndarray | None
 
@@ -94,50 +95,50 @@ def ratio_by_domain(w, a, b, code, k: int) -> Linearized:
     k : int
         Number of domains.
     """
-    inside = code >= 0
-    c = np.where(inside, code, 0)
-    wa = np.where(inside, w * np.where(inside, a, 0.0), 0.0)
-    num = np.bincount(c, weights=wa, minlength=k)
+    rows = np.flatnonzero(code >= 0)
+    group = code[rows]
+    weight = w[rows]
+    wa = weight * a[rows]
+    num = np.bincount(group, weights=wa, minlength=k)
     if b is None:
-        return Linearized(num, wa, code, num, None)
-    wb = np.where(inside, w * np.where(inside, b, 0.0), 0.0)
-    den = np.bincount(c, weights=wb, minlength=k)
+        return Linearized(num, rows, group, wa, num, None)
+    wb = weight * b[rows]
+    den = np.bincount(group, weights=wb, minlength=k)
     with np.errstate(divide="ignore", invalid="ignore"):
         est = num / den
-        z = np.where(inside, (wa - est[c] * wb) / den[c], 0.0)
-    return Linearized(est, z, code, num, den)
+        z = (wa - est[group] * wb) / den[group]
+    return Linearized(est, rows, group, z, num, den)
 
 
-def _psu_domain_totals(z, code, k, layout: Layout):
+def _psu_domain_totals(z, rows, group, k, layout: Layout):
     """Sparse PSU x domain totals of ``z``: (psu index, domain index, total) of the occupied cells."""
-    inside = code >= 0
-    psu = layout.psu[inside]
-    g = code[inside].astype(np.int64)
-    key = psu.astype(np.int64) * k + g
+    key = layout.psu[rows] * k + group
     cells = layout.n_psus * k
     if cells <= _DENSE_CELLS:
-        grid = np.bincount(key, weights=z[inside], minlength=cells)
+        grid = np.bincount(key, weights=z, minlength=cells)
         occupied = np.flatnonzero(np.bincount(key, minlength=cells))
         return occupied // k, occupied % k, grid[occupied]
     uniq, inverse = np.unique(key, return_inverse=True)
-    return uniq // k, uniq % k, np.bincount(inverse, weights=z[inside])
+    return uniq // k, uniq % k, np.bincount(inverse, weights=z)
 
 
-def stratified_variance(z, code, k: int, layout: Layout) -> np.ndarray:
+def stratified_variance(z, rows, group, k: int, layout: Layout) -> np.ndarray:
     """Variance of the domain totals of ``z`` under stratified first-stage sampling of PSUs.
 
-    ``V_g = sum_h s_h sum_{i in h} (t_ig - c_hg)^2`` where ``t_ig`` is the
-    total of ``z`` over the rows of PSU ``i`` in domain ``g`` (zero when the
-    PSU has none: domains never drop PSUs), ``c_hg`` the stratum mean of
-    those totals (or the sample grand mean of PSU totals for an adjusted
-    lonely PSU) and ``s_h`` the stratum scale of :class:`Layout`.
+    ``z`` holds the linearised values of the rows ``rows`` (in domains
+    ``group``); every other row contributes zero. ``V_g = sum_h s_h sum_{i in h}
+    (t_ig - c_hg)^2`` where ``t_ig`` is the total of ``z`` over the rows of
+    PSU ``i`` in domain ``g`` (zero when the PSU has none: domains never
+    drop PSUs), ``c_hg`` the stratum mean of those totals (or the sample
+    grand mean of PSU totals for an adjusted lonely PSU) and ``s_h`` the
+    stratum scale of :class:`Layout`.
 
     The sum runs over the occupied cells only; each empty cell of stratum
     ``h`` contributes ``c_hg^2``, added once per stratum. Deviations are
     formed before squaring, so no precision is lost to cancellation.
     """
     n_strata = layout.n_psu.size
-    psu_i, g_i, t = _psu_domain_totals(z, code, k, layout)
+    psu_i, g_i, t = _psu_domain_totals(z, rows, group, k, layout)
     h_i = layout.psu_stratum[psu_i]
     hg = h_i * k + g_i
     stratum_sum = np.bincount(hg, weights=t, minlength=n_strata * k).reshape(n_strata, k)
