@@ -84,7 +84,7 @@ def event_study_plot(
     texts (keys of ``_TEXT``) and ``lang`` formats the tick labels, for a
     report in another language.
     """
-    from impact.formats import axis_formatter
+    from impact.formats import axis_formatter, fmt_number
 
     T = _texts(_TEXT, labels)
     ax = _axes(ax)
@@ -106,7 +106,7 @@ def event_study_plot(
     ax.axvline(-0.5, color="grey", lw=0.8, ls=":")
     if reference is not None and (e == reference).any():
         ax.scatter([reference], [0], marker="D", facecolor="white", edgecolor="black", zorder=5,
-                   label=T["reference"].format(ref=reference))
+                   label=T["reference"].format(ref=fmt_number(reference, lang, 0)))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.yaxis.set_major_formatter(axis_formatter(lang))

@@ -43,12 +43,26 @@ def _close(fig) -> None:
     plt.close(fig)
 
 
+def _wrap_titles(fig) -> None:
+    # A translated title is often longer than the English one; wrap it to its axes rather than let it
+    # run into the neighbouring panel or off the figure.
+    import textwrap
+
+    for ax in fig.axes:
+        title = ax.get_title()
+        width_in = ax.get_position().width * fig.get_figwidth()
+        limit = max(20, int(width_in * 72 / (0.6 * ax.title.get_fontsize())))
+        if title and "\n" not in title and len(title) > limit:
+            ax.set_title(textwrap.fill(title, limit))
+
+
 def figure_html(fig, lang: str, alt: str, caption: str | None = None, dpi: int = 110) -> str:
     """``<figure>`` with the chart as an embedded PNG and ``alt`` text; closes the figure.
 
     ``fig`` is a matplotlib Figure or Axes.
     """
     fig = getattr(fig, "figure", fig)
+    _wrap_titles(fig)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     _close(fig)

@@ -108,10 +108,15 @@ def labels(lang: str) -> dict[str, str]:
     An untranslated (empty or fuzzy) message falls back to English, as gettext does.
     """
     check_lang(lang)
-    english = {k[6:]: v for k, v in _read(catalogue_path("en")).items() if k.startswith("__en__")}
-    if lang == "en":
+    return dict(_merged(catalogue_path("en"), catalogue_path(lang)))
+
+
+@lru_cache(maxsize=None)
+def _merged(pot: Path, po: Path) -> dict[str, str]:
+    english = {k[6:]: v for k, v in _read(pot).items() if k.startswith("__en__")}
+    if po == pot:
         return english
-    translated = {k: v for k, v in _read(catalogue_path(lang)).items() if not k.startswith("__en__") and v}
+    translated = {k: v for k, v in _read(po).items() if not k.startswith("__en__") and v}
     return {**english, **translated}
 
 
