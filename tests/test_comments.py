@@ -348,3 +348,33 @@ def test_plot_draws_one_bar_per_theme():
     assert len(ax.patches) == len(result.themes)
     widths = sorted(round(p.get_width(), 9) for p in ax.patches)
     assert widths == sorted(round(100 * s, 9) for s in result.themes["share"])
+
+
+def test_placeholders_are_not_counted_as_words():
+    # "[courriel]" must not make a comment about reaching the service by e-mail, nor "[téléphone]" by phone.
+    texts = ["Écrivez-moi à jean.dupont@example.fr", "Mon numéro : 06 12 34 56 78"] * 6
+    result = analyse_comments(texts)
+    assert result.themes.set_index("theme").loc["phone_contact", "count"] == 0
+    assert result.n_masked["email"] == 6 and result.n_masked["phone"] == 6
+
+
+def test_degenerate_corpora_give_notes_not_errors():
+    empty = analyse_comments([None, "", "   "])
+    assert empty.n_comments == 0 and empty.topics.empty and empty.themes["count"].isna().all()
+    no_words = analyse_comments(["!!!", "1 200 €", "ok"] * 5)  # only stop words, numbers and symbols
+    assert no_words.topics.empty and any(n.startswith("no topics") for n in no_words.notes)
+    texts, _, _ = _two_topic_corpus(n=30)
+    many = analyse_comments(texts, n_topics=25)
+    assert many.n_topics == len(many.topics) < 25
+    assert any("n_topics reduced from 25" in n for n in many.notes)
+
+
+def test_labels_and_axis_follow_the_language():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    texts = [t for t, s in EN_CORPUS if s is not None] * 2
+    result = analyse_comments(texts, language="en")
+    assert "Waiting times" in set(result.themes["label"])
+    assert result.plot().get_xlabel() == "share of comments (%)"
+    assert analyse_comments([t for t, _ in FR_CORPUS], min_cell_size=5).plot().get_xlabel() == "part des commentaires (%)"

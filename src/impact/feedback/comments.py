@@ -81,14 +81,17 @@ _EN_STREET = (
 _EN_CITY = r"[A-Z][a-z][\w'’\-]*"  # a postcode ("SW1A") is not a city word
 _UK_POSTCODE = r"(?:GIR\s?0AA|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})"
 
-_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple(
-    (kind, re.compile(pattern))
+# In order of priority: where two patterns match at the same place, the first one wins.
+_PATTERNS: tuple[tuple[str, str], ...] = tuple(
+    (kind, pattern)
     for kind, pattern in [
         # ISO 13616 IBAN: country, check digits, then groups of four; a group after the bank code holds a
         # digit, so a following word is not swallowed; at least 8 digits in all (an IBAN has 11 or more).
         ("iban", r"(?<![\w])[A-Za-z]{2}\d{2}(?=(?:[ \-]?[A-Za-z]{0,4}[ \-]?\d){8})(?:[ \-]?[A-Za-z0-9]{4})(?:[ \-]?(?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{4}){1,7}"
                  r"(?:[ \-]?\d{1,3})?(?![\w])"),
-        ("email", r"[\w.+%\-]+(?:@|\s?[\(\[]at[\)\]]\s?|\s(?i:arobase)\s)[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,}\b"),
+        # The look-behind starts a match only at the start of a word: without it a long run of letters is
+        # rescanned from every position (quadratic time).
+        ("email", r"(?<![\w.+%\-])[\w.+%\-]+(?:@|\s?[\(\[]at[\)\]]\s?|\s(?i:arobase)\s)[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,}\b"),
         # NIR: sex, year, month, department (2A/2B for Corsica), commune, order number, optional key.
         ("nir", r"(?<![\w+])[1-478]" + _SEP + r"\d{2}" + _SEP + r"\d{2}" + _SEP + r"(?:\d{2}|2[AaBb])"
                 + _SEP + r"\d{3}" + _SEP + r"\d{3}(?:" + _SEP + r"\d{2})?(?![\w])"),
@@ -106,6 +109,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple(
         ("address", rf"\b{_UK_POSTCODE}\b"),
     ]
 )
+# One pass over each comment: an alternation of named groups ("phone_4"), whose name gives the kind.
+_PERSONAL_DATA = re.compile("|".join(f"(?P<{kind}_{i}>{pattern})" for i, (kind, pattern) in enumerate(_PATTERNS)))
+# Every pattern needs a digit, except e-mail addresses; comments without any are skipped, and most have none.
+_CANDIDATE = re.compile(r"[\d@]|(?i:arobase)|[\(\[](?i:at)[\)\]]")
 _PLACEHOLDER_RE = re.compile(
     r"\[(?:" + "|".join(sorted({re.escape(p[1:-1]) for d in PLACEHOLDERS.values() for p in d.values()})) + r")\]"
 )
@@ -168,10 +175,16 @@ def mask_comments(texts, *, language: str = "fr") -> tuple[pd.Series, dict[str, 
     series = _texts(texts)
     present = series.notna()
     masked = series[present].astype(str)
-    counts = {kind: 0 for kind in MASK_KINDS}
-    for kind, pattern in _PATTERNS:
-        counts[kind] += int(masked.str.count(pattern).sum())
-        masked = masked.str.replace(pattern, PLACEHOLDERS[language][kind], regex=True)
+    counts = dict.fromkeys(MASK_KINDS, 0)
+    placeholders = PLACEHOLDERS[language]
+
+    def placeholder(match: re.Match) -> str:
+        kind = match.lastgroup.rsplit("_", 1)[0]
+        counts[kind] += 1
+        return placeholders[kind]
+
+    candidates = masked.str.contains(_CANDIDATE).to_numpy(dtype=bool)
+    masked[candidates] = masked[candidates].str.replace(_PERSONAL_DATA, placeholder, regex=True)
     return series.where(~present, masked), counts
 
 
@@ -254,12 +267,14 @@ def _n_topics(n_topics, n_docs: int, n_terms: int, min_cell_size: int) -> tuple[
     else:
         k = check_int("n_topics", n_topics, minimum=1)
     limit = min(n_docs, n_terms)
-    if k > limit:
-        return limit if limit >= 2 else 0, (
-            f"n_topics reduced from {k} to {limit if limit >= 2 else 0}: only {n_docs} comments with "
-            f"{n_terms} distinct terms"
-        )
-    return k, None
+    if k <= limit:
+        return k, None
+    if limit < 2:
+        return 0, None
+    return limit, f"n_topics reduced from {k} to {limit}: only {n_terms} words appear in two comments or more"
+
+
+_NMF_MAX_ITER = 500
 
 
 def _topics(X, vocab_words: np.ndarray, texts: np.ndarray, k: int, seed: int, n_quotes: int, max_chars: int):
@@ -267,7 +282,7 @@ def _topics(X, vocab_words: np.ndarray, texts: np.ndarray, k: int, seed: int, n_
     from sklearn.decomposition import NMF
     from sklearn.exceptions import ConvergenceWarning
 
-    model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=1000, tol=1e-5)
+    model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=_NMF_MAX_ITER)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         W = model.fit_transform(X)
@@ -294,6 +309,12 @@ _THEME_COLUMNS = ["theme", "label", "count", "share", "masked", "quotes"]
 _TOPIC_COLUMNS = ["topic", "label", "terms", "count", "share", "quotes"]
 #: Columns of :meth:`CommentsResult.to_frame`, in order.
 FRAME_COLUMNS = ("kind", "id", "label", "count", "share", "masked", "terms", "quotes")
+
+
+_PLOT_WORDS = {
+    "fr": {"xlabel": "part des commentaires (%)", "empty": "trop peu de commentaires"},
+    "en": {"xlabel": "share of comments (%)", "empty": "too few comments"},
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -374,17 +395,21 @@ class CommentsResult:
     def _repr_html_(self) -> str:
         return self._summary.as_html()
 
-    def plot(self, ax=None, color: str = "C0"):
-        """Horizontal bar chart of the share of comments mentioning each theme; returns the Axes."""
+    def plot(self, ax=None, color: str = "C0", xlabel: str | None = None):
+        """Horizontal bar chart of the share of comments mentioning each theme; returns the Axes.
+
+        The axis is labelled in the comments' language unless ``xlabel`` says otherwise.
+        """
         from impact.plots import _axes
 
+        words = _PLOT_WORDS[self.language]
         shown = self.themes[~self.themes["masked"]].iloc[::-1]
         ax = _axes(ax, figsize=(7, 0.6 + 0.35 * max(len(shown), 1)))
         ax.barh(shown["label"].astype(str), 100 * shown["share"].astype(float), color=color)
-        ax.set_xlabel("share of comments (%)")
+        ax.set_xlabel(words["xlabel"] if xlabel is None else xlabel)
         ax.set_xlim(0, 100)
         if shown.empty:
-            ax.text(0.5, 0.5, "too few comments", transform=ax.transAxes, ha="center", va="center")
+            ax.text(0.5, 0.5, words["empty"], transform=ax.transAxes, ha="center", va="center")
         return ax
 
 
@@ -501,12 +526,17 @@ def analyse_comments(
         k, note = _n_topics(n_topics, n, int(usable.sum()), min_cell_size)
         if note:
             notes.append(note)
-        if k >= 2 or (n_topics == 1 and k == 1):
-            topics_frame, _ = _topics(X[:, usable], vocab_words[usable], quotes_text, k, seed, n_quotes,
-                                      max_quote_chars)
+        if k >= 2 or (n_topics == 1 and k == 1):  # one topic only when asked for
+            topics_frame, n_iter = _topics(X[:, usable], vocab_words[usable], quotes_text, k, seed, n_quotes,
+                                           max_quote_chars)
+            if n_iter >= _NMF_MAX_ITER:
+                notes.append(f"NMF stopped at {_NMF_MAX_ITER} iterations before converging; topics are approximate")
         else:
             k = 0
-            notes.append(f"no topics: {n} comments share too few words (or too few comments per topic)")
+            notes.append(
+                f"no topics: {n} comments, {int(usable.sum())} words appearing in two comments or more, "
+                f"at least {min_cell_size} comments per topic"
+            )
     return CommentsResult(
         themes=themes_frame, topics=topics_frame, n_comments=n, n_masked=counts,
         n_total=int(len(masked)), language=language, n_topics=k, seed=seed, min_cell_size=min_cell_size,
@@ -526,8 +556,11 @@ def _tfidf(content: pd.DataFrame, n_docs: int):
         (np.ones(len(content)), (content["doc"].to_numpy(dtype=int), col)), shape=(n_docs, len(stems))
     ).tocsr()
     X = TfidfTransformer(sublinear_tf=True).fit_transform(counts)
-    # Name a stem by its most frequent spelling; ties alphabetical, so labels are reproducible.
+    # Name a stem by its most frequent spelling; on a tie the accented one ("délais" over "delais"), then
+    # alphabetical, so labels are reproducible.
     forms = content.groupby(["token", "word"]).size().rename("n").reset_index()
-    forms = forms.sort_values(["token", "n", "word"], ascending=[True, False, True]).drop_duplicates("token")
+    forms["ascii"] = forms["word"].str.isascii()
+    forms = forms.sort_values(["token", "n", "ascii", "word"], ascending=[True, False, True, True])
+    forms = forms.drop_duplicates("token")
     words = forms.set_index("token")["word"].reindex(stems).to_numpy(dtype=object)
     return X, words, len(stems)
