@@ -54,6 +54,8 @@ def test_regenerated_data_are_byte_identical(example, tmp_path):
     _load_generator(example).main(tmp_path)
     committed = ROOT / example
     assert (tmp_path / "data.csv").read_bytes() == (committed / "data.csv").read_bytes()
+    if (committed / "survey.csv").exists():
+        assert (tmp_path / "survey.csv").read_bytes() == (committed / "survey.csv").read_bytes()
     assert json.loads((tmp_path / "truth.json").read_text()) == _truth(example)
     # Reports must stay quick: the examples are small on purpose.
     assert (committed / "data.csv").stat().st_size < 1_000_000
@@ -132,3 +134,117 @@ def test_a_good_effect_is_a_positive_benefit(example):
     effect = SimpleNamespace(estimate=_true_att(_truth(example)), se=0.0)
     appraisal = build_appraisal(ini, effect)
     assert appraisal.pv_benefits > 0 and appraisal.pv_costs > 0
+
+
+# --------------------------------------------------------------------------- evaluation sections (issue 12)
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_example_has_valid_indicators(example):
+    from impact.report.evaluation import compute_feedback, compute_indicators
+
+    ini = load_initiative(ROOT / example, check_data=True)
+    assert ini.config.get("indicators"), "every example initiative declares indicators"
+    data = prepare(ini, ini.read_data())
+    feedback = compute_feedback(ini) if ini.config.get("feedback") else None
+    results = compute_indicators(ini, data, feedback)
+    assert {r.status for r in results} <= {"met", "on_track", "behind", "worse"}
+
+
+def test_housing_and_rsa_have_a_case_study():
+    for example in ("housing-digital", "rsa-first-appointment"):
+        case = load_initiative(ROOT / example).config["case_study"]
+        assert all(case.get(k) for k in ("context", "what_was_done", "results", "lessons", "quotes"))
+
+
+@pytest.fixture(scope="module")
+def barometer():
+    from impact.report.evaluation import compute_feedback
+
+    ini = load_initiative(ROOT / "co-created-service")
+    return ini, compute_feedback(ini), _truth("co-created-service")["survey"]
+
+
+def test_barometer_survey_recovers_the_documented_population_values(barometer):
+    # Seeded simulation with known truth: every wave's 95 % interval (5 statistics x 8 waves) and every
+    # first-to-last change contains the population value computed exactly from the latent model.
+    _, fb, truth = barometer
+    overall = fb.rows[fb.rows["group"].isna()]
+    assert len(overall) == 40 and not overall["masked"].any()
+    for r in overall.itertuples():
+        value = truth["by_wave"][f"{r.question}.{r.statistic}"][r.wave]
+        assert r.ci_low <= value <= r.ci_high, (r.question, r.statistic, r.wave, r.ci_low, value, r.ci_high)
+    changes = fb.changes[fb.changes["group"].isna()]
+    for r in changes.itertuples():
+        value = truth["change_first_to_last"][f"{r.question}.{r.statistic}"]
+        assert r.ci_low <= value <= r.ci_high and r.ci_low > 0  # co-design raised every statistic
+    # The tiny outreach services are masked by service, as the documented small strata say.
+    masked = fb.rows[fb.rows["masked"]]
+    assert len(masked) and (masked["n"] < 11).all() and masked["estimate"].isna().all()
+    per_cell = 5  # statistics per service-wave cell
+    assert len(masked) == per_cell * truth["n_strata_below_11"]
+
+
+def test_barometer_weights_matter(barometer):
+    # The design weights undo the equal allocation across services of unequal size.
+    _, fb, _ = barometer
+    data = pd.read_csv(ROOT / "co-created-service" / "survey.csv")
+    last = data[data["wave"] == "2024-11"]
+    weighted = np.average(last["satisfaction"] >= 8, weights=last["weight"])
+    row = fb.rows[(fb.rows["group"].isna()) & (fb.rows["statistic"] == "top_box")
+                  & (fb.rows["question"] == "satisfaction") & (fb.rows["wave"] == "2024-11")].iloc[0]
+    assert row.estimate == pytest.approx(weighted, rel=1e-12)
+
+
+def test_barometer_comment_themes_match_the_planted_ones(barometer):
+    from impact.report.evaluation import compute_comments
+
+    ini, _, truth = barometer
+    comments = compute_comments(ini)
+    counts = comments.themes.set_index("theme")["count"]
+    for theme, planted in truth["planted_theme_comments"].items():
+        assert counts[theme] == planted, theme
+    assert comments.n_comments == truth["n_comments"]
+    assert comments.n_masked == {kind: 3 for kind in truth["planted_personal_data"]}
+
+
+@pytest.mark.slow
+def test_no_personal_data_reaches_any_output_file(tmp_path):
+    """Run the barometer's report with planted personal data in comments and case-study quotes; grep every output."""
+    import shutil
+
+    import yaml
+
+    from impact.cli import main as cli
+
+    planted = [v for values in _truth("co-created-service")["survey"]["planted_personal_data"].values()
+               for v in values]
+    folder = tmp_path / "co-created-service"
+    shutil.copytree(ROOT / "co-created-service", folder, ignore=shutil.ignore_patterns("make_data.py", "truth.json"))
+    config = yaml.safe_load((folder / "initiative.yaml").read_text(encoding="utf-8"))
+    # One report covers both paths: every planted item also goes into a case-study quote and the lessons.
+    config["case_study"] = {"what_was_done": "Ateliers de co-conception.", "lessons": [planted[0]],
+                            "quotes": [f"« Contactez-moi : {p} »" for p in planted]}
+    (folder / "initiative.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    fragments = set(planted)
+    for p in planted:
+        fragments |= {p.replace(" ", ""), p.replace(" ", "\u00a0")}
+        if "@" in p:
+            fragments.add(p.split("@")[0])  # a half-masked address must not survive either
+        digits = "".join(c for c in p if c.isdigit())
+        if len(digits) >= 8:
+            fragments.add(digits)
+    out = tmp_path / "reports"
+    code = cli(["run", str(folder), "--out", str(out), "--jobs", "1", "--quiet", "--lang", "fr"])
+    summary = json.loads((out / "co-created-service" / "summary.json").read_text(encoding="utf-8"))
+    assert code == 0 and summary["status"] == "ok", summary.get("error")
+    assert summary["indicators"] and {r["masked"] for r in summary["feedback"]} == {True, False}
+    page = (out / "co-created-service" / "report.html").read_text(encoding="utf-8")
+    assert "[courriel]" in page and "[IBAN]" in page and "Enseignements" in page
+    files = [f for f in out.rglob("*") if f.is_file()]
+    assert len(files) >= 4
+    for f in files:
+        text = f.read_bytes().decode("utf-8", errors="ignore")
+        for form in (text, json.dumps(text)):  # escaped forms inside notebooks and JSON too
+            leaked = [fragment for fragment in fragments if fragment in form]
+            assert not leaked, (f.name, leaked)
