@@ -8,6 +8,7 @@ analysis of free-text comments (personal-data masking, themes, topics,
 quotes) lives in :mod:`impact.feedback.comments`.
 """
 
+from impact.feedback.comments import CommentsResult, analyse_comments, mask_comments, mask_personal_data
 from impact.feedback.summary import (
     FEEDBACK_STATISTICS,
     FeedbackSummary,
@@ -17,6 +18,10 @@ from impact.feedback.summary import (
 )
 
 __all__ = [
+    "CommentsResult",
+    "analyse_comments",
+    "mask_comments",
+    "mask_personal_data",
     "FEEDBACK_STATISTICS",
     "FeedbackSummary",
     "check_feedback_spec",
