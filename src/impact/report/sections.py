@@ -86,7 +86,7 @@ def design_table(initiative, frame: pd.DataFrame, lang: str) -> str:
     treated_units = frame.loc[group == 1, unit].nunique()
     rows = [
         (L["outcome"], str(spec.get("outcome_label") or spec["outcome"])),
-        (L["estimator"], initiative.design.get("estimator", "twfe")),
+        (L["estimator"], method_name(initiative.design.get("estimator", "twfe"), lang)),
         (L["units"], fmt_number(frame[unit].nunique(), lang, 0)),
         (L["treated_units"], fmt_number(treated_units, lang, 0)),
         (L["comparison_units"], fmt_number(frame[unit].nunique() - treated_units, lang, 0)),
@@ -294,6 +294,8 @@ def summary_record(initiative, result, appraisal=None, mc=None, verdict_html: st
         "estimator": initiative.design.get("estimator", "twfe"),
         "method": result.method,
         "outcome": initiative.data_spec["outcome"],
+        "outcome_label": initiative.data_spec.get("outcome_label") or initiative.data_spec["outcome"],
+        "currency": (initiative.cost_benefit or {}).get("currency", "EUR"),
         "estimate": _num(result.estimate),
         "se": _num(result.se),
         "ci_low": _num(result.ci_low),
