@@ -84,6 +84,12 @@ PLANTED = {
         ("1600 Pennsylvania Avenue NW, Washington, DC 20500", "[adresse]"),
         ("12 Main St, Springfield, IL 62701", "[adresse]"),
     ],
+    "name": [
+        ("Mme Martin m'a très bien reçue", "[nom] m'a très bien reçue"),
+        ("merci à Monsieur Jean-Pierre Durand", "merci à [nom]"),
+        ("grâce à M. Dupont et Madame Lefèvre", "grâce à [nom] et [nom]"),
+        ("Dr Lee was kind", "[nom] was kind"),
+    ],
 }
 CASES = [(kind, raw, expected) for kind, pairs in PLANTED.items() for raw, expected in pairs]
 
@@ -100,6 +106,7 @@ NEGATIVE = [
     "12 rue",
     "j'ai appelé 15 fois en 2 mois",
     "la RN12 vers 2024 la",
+    "Madame la Maire, Monsieur le directeur",
 ]
 
 
@@ -124,7 +131,7 @@ def test_placeholders_follow_the_language():
 def test_mask_comments_counts_by_kind_and_keeps_missing_values():
     texts = pd.Series(["a@b.fr et c@d.fr", None, "06 12 34 56 78", "rien", np.nan], index=list("vwxyz"))
     masked, counts = mask_comments(texts)
-    assert counts == {"iban": 0, "email": 2, "nir": 0, "phone": 1, "address": 0}
+    assert counts == {"iban": 0, "email": 2, "nir": 0, "phone": 1, "address": 0, "name": 0}
     assert list(masked.index) == list("vwxyz")
     assert masked["v"] == "[courriel] et [courriel]" and masked["x"] == "[téléphone]"
     assert pd.isna(masked["w"]) and pd.isna(masked["z"]) and masked["y"] == "rien"
@@ -323,7 +330,7 @@ def test_no_personal_data_in_any_output():
     assert quoted, "the corpus should yield quotes"
     needles = ["jean", "dupont", "example", "mairie-lyon", "gmail", "free.fr", "Paix", "Jaurès", "Saint-Michel",
                "Vignes", "Lilas", "Mairie", "Moulin", "Lorient", "Ajaccio", "Downing", "Baker", "Pennsylvania",
-               "Springfield", "WEST", "3M02"]
+               "Springfield", "WEST", "3M02", "Martin", "Durand", "Dupont", "Lefèvre", "Lee"]
     runs = {run for raw in planted for run in re.findall(r"\d[\d .\-()]{6,}\d", raw)}
     runs |= {re.sub(r"\D", "", run) for run in runs}
     for out in outputs:

@@ -51,14 +51,16 @@ __all__ = [
     "iban_is_valid",
 ]
 
-#: Kinds of personal data masked, in the order they are replaced (long digit runs first,
-#: so that an IBAN is not half-read as a phone number).
-MASK_KINDS = ("iban", "email", "nir", "phone", "address")
+#: Kinds of personal data masked, in order of priority where two could match at the same place
+#: (long digit runs first, so that an IBAN is not half-read as a phone number).
+MASK_KINDS = ("iban", "email", "nir", "phone", "address", "name")
 
 #: Placeholder that replaces each kind, in the comments' language.
 PLACEHOLDERS = {
-    "fr": {"iban": "[IBAN]", "email": "[courriel]", "nir": "[NIR]", "phone": "[téléphone]", "address": "[adresse]"},
-    "en": {"iban": "[IBAN]", "email": "[email]", "nir": "[NIR]", "phone": "[phone]", "address": "[address]"},
+    "fr": {"iban": "[IBAN]", "email": "[courriel]", "nir": "[NIR]", "phone": "[téléphone]", "address": "[adresse]",
+           "name": "[nom]"},
+    "en": {"iban": "[IBAN]", "email": "[email]", "nir": "[NIR]", "phone": "[phone]", "address": "[address]",
+           "name": "[name]"},
 }
 
 _SEP = r"[ .\-]?"  # one optional separator between digit groups: space, dot or hyphen
@@ -79,6 +81,7 @@ _EN_STREET = (
     r"|terrace|crescent|square|sq|gardens|grove|parkway|pkwy|highway|hwy|row|mews)"
 )
 _EN_CITY = r"[A-Z][a-z][\w'’\-]*"  # a postcode ("SW1A") is not a city word
+_TITLE = r"(?:M\.|Mr\.?|Mrs\.?|Ms\.?|Mme|Mlle|Mmes|Monsieur|Madame|Mademoiselle|Dr\.?|Docteur|Doctor)"
 _UK_POSTCODE = r"(?:GIR\s?0AA|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})"
 
 # In order of priority: where two patterns match at the same place, the first one wins.
@@ -107,12 +110,15 @@ _PATTERNS: tuple[tuple[str, str], ...] = tuple(
                     rf"(?:,?\s*(?:[A-Z]{{2}}\s+\d{{5}}(?:-\d{{4}})?|{_UK_POSTCODE}))?"),
         ("address", rf"(?<![\w])(?:0[1-9]|[1-8]\d|9[0-8]|2[AB])\d{{3}}\s+{_CAP}(?:[\s\-]+{_PART}*{_CAP})*"),
         ("address", rf"\b{_UK_POSTCODE}\b"),
+        # A person named after a title ("Mme Martin", "Mr John Smith"); names without a title are not found.
+        ("name", rf"\b{_TITLE}\s+{_CAP}(?:[\s\-]+{_CAP})?"),
     ]
 )
 # One pass over each comment: an alternation of named groups ("phone_4"), whose name gives the kind.
 _PERSONAL_DATA = re.compile("|".join(f"(?P<{kind}_{i}>{pattern})" for i, (kind, pattern) in enumerate(_PATTERNS)))
-# Every pattern needs a digit, except e-mail addresses; comments without any are skipped, and most have none.
-_CANDIDATE = re.compile(r"[\d@]|(?i:arobase)|[\(\[](?i:at)[\)\]]")
+# Every pattern needs a digit, except e-mail addresses and titled names; comments with none of these are
+# skipped, and most have none.
+_CANDIDATE = re.compile(rf"[\d@]|(?i:arobase)|[\(\[](?i:at)[\)\]]|\b{_TITLE}\s")
 _PLACEHOLDER_RE = re.compile(
     r"\[(?:" + "|".join(sorted({re.escape(p[1:-1]) for d in PLACEHOLDERS.values() for p in d.values()})) + r")\]"
 )
@@ -191,7 +197,7 @@ def mask_comments(texts, *, language: str = "fr") -> tuple[pd.Series, dict[str, 
 def mask_personal_data(text: str, *, language: str = "fr") -> str:
     """Replace personal data in ``text`` by placeholders in the comment's language.
 
-    Masked, in this order: IBANs (any country, grouped or not),
+    Masked (where two kinds could match at one place, the first listed wins): IBANs (any country, grouped or not),
     e-mail addresses (also written ``(at)``, ``[at]`` or ``arobase``),
     French social-security numbers (NIR: 13 characters and an optional key,
     with or without spaces, Corsica's 2A/2B included, whether the key
@@ -201,9 +207,10 @@ def mask_personal_data(text: str, *, language: str = "fr") -> str:
     postal addresses (a French street number and type, ``12 rue de la Paix,
     75002 Paris``, ``3 bis avenue ...``, ``bd``, ``chemin``, ``allée``,
     ``place``, ``impasse``, ``route`` ...; a postcode and capitalised city;
-    English street addresses and UK postcodes). Each becomes ``[IBAN]``,
-    ``[courriel]``/``[email]``, ``[NIR]``, ``[téléphone]``/``[phone]``,
-    ``[adresse]``/``[address]``.
+    English street addresses and UK postcodes), and names after a title
+    (``Mme Martin``, ``Monsieur Durand``, ``Mr Smith``, ``Dr Lee``). Each
+    becomes ``[IBAN]``, ``[courriel]``/``[email]``, ``[NIR]``,
+    ``[téléphone]``/``[phone]``, ``[adresse]``/``[address]``, ``[nom]``/``[name]``.
 
     Parameters
     ----------
@@ -214,9 +221,9 @@ def mask_personal_data(text: str, *, language: str = "fr") -> str:
 
     Notes
     -----
-    Patterns, not understanding: names of people, and addresses written
-    without a street number or postcode ("chez moi, rue de la Paix"), are
-    not recognised. Amounts (``1 200 €``), dates (``12/03/2024``), years
+    Patterns, not understanding: names without a title, and addresses
+    written without a street number or postcode ("chez moi, rue de la
+    Paix"), are not recognised. Amounts (``1 200 €``), dates (``12/03/2024``), years
     and ordinary numbers are left alone. Masking errs towards masking: a
     capitalised word after a postcode is taken for a city.
 
@@ -251,7 +258,7 @@ def _quotes(X, members: np.ndarray, centre, texts: np.ndarray, n: int, max_chars
     norm = np.linalg.norm(centre)
     sim = rows @ centre / norm if norm > 0 else np.zeros(idx.size)
     chosen = texts[idx]
-    too_long = np.fromiter((len(t) > max_chars for t in chosen), bool, idx.size)
+    too_long = pd.Series(chosen, dtype=object).str.len().to_numpy() > max_chars
     order = np.lexsort((idx, -np.round(sim, 12), too_long))
     picked = pd.unique(pd.Series(chosen[order], dtype=object))[:n]
     return tuple(_shorten(t, max_chars) for t in picked)
