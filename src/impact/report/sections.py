@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from impact.report.i18n import fmt_interval, fmt_money, fmt_number, fmt_pct, fmt_pvalue, labels
+from impact.report.i18n import fmt_interval, fmt_money, fmt_number, fmt_pct, fmt_pvalue, fmt_quantity, labels
 from impact.report.suppress import masked_group_means
 from impact.report.templating import render
-from impact.report.wording import effect_sentence, method_name, method_words, note_words
+from impact.report.wording import effect_digits, effect_sentence, method_name, method_words, note_words, outcome_parts
 
 __all__ = [
     "header",
@@ -244,7 +244,11 @@ def verdict(initiative, result, lang: str, appraisal=None, mc=None, break_even=N
         be = None if break_even is None else break_even.break_even
         if be is not None and np.isfinite(be):
             edge = result.ci_high if lower_is_better else result.ci_low
-            sentences.append(L["v_breakeven"].format(be=fmt_number(abs(be), lang, 2), edge=fmt_number(edge, lang, 2)))
+            # In the outcome's unit and with the verdict's decimals: "at least 42 days", not "41.62".
+            _, unit = outcome_parts(spec.get("outcome_label") or spec["outcome"])
+            digits = effect_digits(result.estimate, result.ci_low, result.ci_high)
+            sentences.append(L["v_breakeven"].format(be=fmt_quantity(abs(be), unit, lang, digits),
+                                                     edge=fmt_quantity(edge, unit, lang, digits)))
         # One assumption carrying the verdict: the monetised effect is the only benefit.
         effect_cats = list((initiative.cost_benefit or {}).get("effect_benefits") or {})
         plain = (initiative.cost_benefit or {}).get("benefits") or {}
