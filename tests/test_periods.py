@@ -159,3 +159,59 @@ def test_period_codes_of_excel_dates_and_text_cohorts():
     scale, tc, gc = period_codes(df, "t", "g")
     assert tc.tolist() == [0, 1, 2] and gc.tolist() == [1, -1, 6] and scale.n == 3
     assert N_PERIODS == 8 and START == 5
+
+
+# --------------------------------------------------------------------------- report sections on dates
+
+
+def _initiative(form: str, always: bool = False):
+    from impact.report.initiative import Initiative
+
+    data = _as_months(panel(), form)
+    if always:
+        # Units 20-23 were treated before the data start (December 2022): always treated.
+        early = {"YYYY-MM": "2022-12", "MM/YYYY": "12/2022", "datetime": pd.Timestamp("2022-12-01"),
+                 "Period": pd.Period("2022-12", "M")}[form]
+        data["g"] = data["g"].astype(object)
+        data.loc[data["id"] >= 20, "g"] = early
+    config = {"id": "x", "title": "x", "report": {"min_cell_size": 1},
+              "data": {"file": "d.csv", "outcome": "y", "unit": "id", "time": "t", "cohort": "g"},
+              "design": {"estimator": "callaway_santanna"}}
+    return Initiative(folder=None, config=config), data
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("lang, adoption, span, always_text", [
+    ("en", "May 2023", "Jan 2023 – Aug 2023 (8 months)", "4 treated from Jan 2023 or before"),
+    ("fr", "mai 2023", "janv. 2023 – août 2023 (8 mois)", "4 traitées dès janv. 2023 ou avant"),
+])
+def test_design_table_speaks_in_months_and_leaves_always_treated_out(form, lang, adoption, span, always_text):
+    from impact.report.estimate import prepare
+    from impact.report.sections import design_table
+
+    ini, data = _initiative(form, always=True)
+    html = design_table(ini, prepare(ini, data), lang)
+    assert adoption in html and span in html and always_text in html
+    # 8 units adopt in May 2023, 4 are always treated, 12 are compared with them.
+    cells = [c.split("</td>")[0] for c in html.split("<td>")[1:]]
+    assert cells[3:5] == ["8", "12"], cells
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_trends_figure_on_dates_has_a_time_axis(form):
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    from impact.report.estimate import prepare
+    from impact.report.sections import trends_figure
+
+    ini, data = _initiative(form)
+    fig, n_masked = trends_figure(ini, prepare(ini, data), "fr")
+    ax = fig.axes[0]
+    x = ax.lines[0].get_xdata()
+    assert len(x) == N_PERIODS and n_masked == 0
+    line = ax.lines[-1].get_xdata()[0]  # the adoption line, between April and May 2023
+    line = line if isinstance(line, pd.Timestamp) else mdates.num2date(line).replace(tzinfo=None)
+    assert pd.Timestamp(line) == pd.Timestamp("2023-04-16")
+    assert isinstance(ax.xaxis.get_major_formatter(), (mdates.AutoDateFormatter, mdates.ConciseDateFormatter))
+    plt.close(fig)

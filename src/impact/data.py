@@ -496,6 +496,7 @@ def period_codes(
     for a cohort after the last period. A cohort off the calendar (between
     two periods, another frequency) is a :class:`DataError` naming it.
     """
+    check_complete(data, time, "time")
     scale = infer_scale(data[time], time)
     tcodes = scale.codes(data[time], "time", time)
     return scale, tcodes, (cohort_codes(data, cohort, scale) if cohort is not None else None)

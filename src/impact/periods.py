@@ -34,7 +34,7 @@ import pandas as pd
 
 from impact.errors import DataError
 
-__all__ = ["PeriodScale", "infer_scale", "parse_periods", "format_period", "unit_name", "is_never"]
+__all__ = ["PeriodScale", "infer_scale", "parse_periods", "format_period", "unit_name", "is_never", "period_text"]
 
 #: Internal units: plain integers, months since 1970-01 (for months, quarters and years), days since 1970-01-01.
 _BASES = ("int", "month", "day")
@@ -58,6 +58,30 @@ _UNIT_NAMES = {
     "fr": {"month": "mois", "quarter": "trimestres", "year": "années", "day": "jours", "week": "semaines",
            "period": "périodes"},
 }
+
+
+# The few report words about periods, kept here (not in the report's catalogue) so that results and
+# plots, which must not import report/, can name event-time units and always-treated units too.
+_TEXTS = {
+    "en": {
+        "always_treated": "Always treated (left out)",
+        "always_treated_value": "{n} treated from {date} or before: no untreated period to compare",
+        "event_time": "{unit} since adoption",
+        "span": "{first} – {last} ({n} {unit})",
+    },
+    "fr": {
+        "always_treated": "Toujours traitées (écartées)",
+        "always_treated_value": "{n} traitées dès {date} ou avant : aucune période sans traitement à comparer",
+        "event_time": "{unit} depuis l'adoption",
+        "span": "{first} – {last} ({n} {unit})",
+    },
+}
+
+
+def period_text(key: str, locale: str = "en", **values) -> str:
+    """A report phrase about periods in ``locale`` (English and French; other languages fall back to English)."""
+    texts = _TEXTS.get(str(locale)[:2], _TEXTS["en"])
+    return texts[key].format(**values)
 
 
 def _show(value) -> str:

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from impact.data import never_treated_mask
+from impact.data import period_codes
 from impact.errors import ImpactError
 from impact.report.initiative import Initiative
 
@@ -24,12 +24,13 @@ def prepare(initiative: Initiative, data: pd.DataFrame) -> pd.DataFrame:
     frame = data.copy()
     cohort, time = spec.get("cohort"), spec["time"]
     if cohort and cohort in frame:
-        never = never_treated_mask(frame[cohort])
-        g = frame[cohort].where(~never)
+        # Compare periods on their calendar codes: '07/2023' and Excel dates do not order as written.
+        _, tcode, gcode = period_codes(frame, time, cohort)
+        never = gcode < 0
         frame["_treated_group"] = (~never).astype(int)
-        frame["_treated_now"] = ((~never) & (frame[time] >= g)).astype(int)
-        first = g.dropna().min() if (~never).any() else None
-        frame["_post"] = (frame[time] >= first).astype(int) if first is not None else 0
+        frame["_treated_now"] = ((~never) & (tcode >= gcode)).astype(int)
+        started = gcode[gcode > 0]
+        frame["_post"] = (tcode >= started.min()).astype(int) if started.size else 0
     return frame
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from impact.data import period_codes, period_position
+from impact.periods import period_text
 from impact.report.i18n import fmt_interval, fmt_money, fmt_number, fmt_pct, fmt_pvalue, fmt_quantity, labels
 from impact.report.suppress import masked_group_means
 from impact.report.templating import render
@@ -83,20 +85,33 @@ def design_table(initiative, frame: pd.DataFrame, lang: str) -> str:
     spec = initiative.data_spec
     unit, time = spec["unit"], spec["time"]
     group = _groups(initiative, frame)
-    treated_units = frame.loc[group == 1, unit].nunique()
+    # Periods and adoption dates in the reader's words (Jul 2023 / juil. 2023), on the data's calendar.
+    scale, tcodes, gcodes = period_codes(frame, time, spec.get("cohort") or None)
+    always = np.zeros(len(frame), dtype=bool)
+    if gcodes is not None:
+        # A cohort at or before the first period has no untreated period: every estimator leaves it out.
+        always = gcodes == 0
+        group = pd.Series(np.where(always, 0, np.asarray(group)), index=frame.index)
+    treated_units = frame.loc[(group == 1).to_numpy(), unit].nunique()
+    n_always = frame.loc[always, unit].nunique()
+    first, last = scale.format([0, scale.n - 1], lang)
     rows = [
         (L["outcome"], str(spec.get("outcome_label") or spec["outcome"])),
         (L["estimator"], method_name(initiative.design.get("estimator", "twfe"), lang)),
         (L["units"], fmt_number(frame[unit].nunique(), lang, 0)),
         (L["treated_units"], fmt_number(treated_units, lang, 0)),
-        (L["comparison_units"], fmt_number(frame[unit].nunique() - treated_units, lang, 0)),
-        (L["periods"], f"{frame[time].min()} – {frame[time].max()} ({frame[time].nunique()})"),
+        (L["comparison_units"], fmt_number(frame[unit].nunique() - treated_units - n_always, lang, 0)),
+        (L["periods"], period_text("span", lang, first=first, last=last, n=fmt_number(scale.n, lang, 0),
+                                   unit=scale.unit_name(lang))),
         (L["observations"], fmt_number(len(frame), lang, 0)),
     ]
-    if spec.get("cohort"):
-        starts = sorted(frame.loc[group == 1, spec["cohort"]].dropna().unique().tolist())
-        shown = ", ".join(str(s) for s in starts[:8]) + (" …" if len(starts) > 8 else "")
+    if gcodes is not None:
+        starts = np.unique(gcodes[(gcodes > 0) & (gcodes < scale.n)])
+        shown = ", ".join(scale.format(starts[:8], lang)) + (" …" if len(starts) > 8 else "")
         rows.append((L["adoption"], shown))
+        if n_always:
+            rows.append((period_text("always_treated", lang), period_text(
+                "always_treated_value", lang, n=fmt_number(n_always, lang, 0), date=first)))
     return f"<h2>{esc(L['design'])}</h2>" + _table(rows)
 
 
@@ -109,20 +124,29 @@ def trends_figure(initiative, frame: pd.DataFrame, lang: str):
 
     L = labels(lang)
     spec = initiative.data_spec
-    data = frame.assign(_group=_groups(initiative, frame).map({1: L["treated"], 0: L["comparison"]}))
+    # Periods on their calendar (dates for months and quarters, whatever their written form): the axis is a
+    # time axis, and always-treated units (cohort at or before the first period) are in neither line.
+    scale, tcodes, gcodes = period_codes(frame, spec["time"], spec.get("cohort") or None)
+    group = _groups(initiative, frame)
+    keep = np.ones(len(frame), dtype=bool) if gcodes is None else gcodes != 0
+    data = frame.assign(_group=group.map({1: L["treated"], 0: L["comparison"]}), _tcode=tcodes).loc[keep]
     means, n_masked = masked_group_means(
-        data, spec["outcome"], ["_group", spec["time"]], initiative.min_cell_size,
+        data, spec["outcome"], ["_group", "_tcode"], initiative.min_cell_size,
         unit=spec["unit"], count=spec.get("count"),
     )
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
     for name, sub in means.groupby("_group"):
-        ax.plot(sub[spec["time"]], sub[spec["outcome"]], marker="o", ms=3, label=name)
-    if spec.get("cohort"):
-        first = frame.loc[frame["_treated_group"] == 1, spec["cohort"]].min() if "_treated_group" in frame else None
-        if first is not None and not (isinstance(first, float) and math.isnan(first)):
-            ax.axvline(first - 0.5, color="grey", ls=":", lw=1)
+        sub = sub.sort_values("_tcode")
+        ax.plot(scale.timestamps(sub["_tcode"].to_numpy()), sub[spec["outcome"]], marker="o", ms=3, label=name)
+    start = None
+    if gcodes is not None:
+        inside = gcodes[(gcodes > 0) & (gcodes < scale.n)]
+        start = int(inside.min()) if inside.size else None
     elif initiative.design.get("start") is not None:
-        ax.axvline(initiative.design["start"] - 0.5, color="grey", ls=":", lw=1)
+        start = period_position(scale.labels, initiative.design["start"], "design.start")
+    if start is not None and 0 < start < scale.n:
+        before, after = scale.timestamps([start - 1, start])
+        ax.axvline(before + (after - before) / 2, color="grey", ls=":", lw=1)
     ax.set_xlabel(spec["time"])
     ax.set_ylabel(spec.get("outcome_label") or spec["outcome"])
     ax.legend(frameon=False)
