@@ -385,3 +385,26 @@ def test_labels_and_axis_follow_the_language():
     assert "Waiting times" in set(result.themes["label"])
     assert result.plot().get_xlabel() == "share of comments (%)"
     assert analyse_comments([t for t, _ in FR_CORPUS], min_cell_size=5).plot().get_xlabel() == "part des commentaires (%)"
+
+
+def test_tfidf_and_quote_choice_agree_with_scikit_learn():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    from impact.feedback.comments import _quotes, _tfidf
+    from impact.feedback.themes import joined_tokens, token_table
+
+    texts, _, _ = _two_topic_corpus(n=24, seed=11)
+    table = token_table(pd.Series(texts), "fr")
+    X, words, n_terms = _tfidf(table, len(texts))
+    reference = TfidfVectorizer(token_pattern=r"\S+", lowercase=False, sublinear_tf=True)
+    expected = reference.fit_transform(joined_tokens(table, pd.RangeIndex(len(texts))))
+    assert n_terms == len(reference.vocabulary_)
+    np.testing.assert_allclose(X.toarray(), expected.toarray(), atol=1e-12)
+    # The first quote is the member most similar to the members' centroid.
+    members = np.arange(len(texts)) % 3 == 0
+    centroid = np.asarray(expected[members].mean(axis=0))
+    similarity = cosine_similarity(expected[members], centroid).ravel()
+    best = np.flatnonzero(members)[np.argmax(similarity)]
+    quotes = _quotes(X, members, None, np.array(texts, dtype=object), 2, 240)
+    assert quotes[0] == texts[best] and len(quotes) == 2
