@@ -168,11 +168,17 @@ def test_every_report_chart_is_in_french():
     import matplotlib.pyplot as plt
 
     from impact.cba.plots import break_even_plot, cumulative_plot, npv_histogram, tornado_plot
+    from impact.design.plots import power_curve_plot
+    from impact.did.gt_plots import group_time_heatmap
     from impact.plots import event_study_plot
 
     C = chart_labels("fr")
     cash, tornado, event = _frames()
     draws = np.random.default_rng(0).normal(2.5e7, 1.5e7, 2000)
+    gt = pd.DataFrame({"cohort": [3, 3, 4, 4], "period": [3, 4, 3, 4], "estimate": [-1.25, -2.5, 0.1, -1.75],
+                       "ci_low": [-2, -3, -0.5, -2.5], "ci_high": [-0.5, -2, 0.7, -1]})
+    power = pd.DataFrame({"effect": [0, 1, 2, 3], "power": [0.05, 0.31, 0.78, 0.97], "power_se": [0.01, 0.02, 0.02, 0.01],
+                          "analytic_power": [0.05, 0.29, 0.8, 0.98]})
     be = SimpleNamespace(estimate=-64.07, ci_low=-66.95, ci_high=-61.19, break_even=-41.62, category="délai")
     charts = [
         cumulative_plot(cash, payback=1, labels=C, lang="fr"),
@@ -180,6 +186,8 @@ def test_every_report_chart_is_in_french():
         tornado_plot(tornado, 3.4e7, labels=C, lang="fr"),
         break_even_plot(be, labels=C, lang="fr"),
         event_study_plot(event, labels=C, lang="fr", xlabel=labels("fr")["event_time"], ylabel=labels("fr")["effect"]),
+        group_time_heatmap(gt, labels=C, lang="fr"),
+        power_curve_plot(power, mde=2.1, outcome="délai", labels=C, lang="fr"),
     ]
     try:
         for ax in charts:

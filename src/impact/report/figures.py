@@ -28,6 +28,8 @@ CHART_KEYS = (
     "tornado_title", "low_value", "high_value", "be_title", "be_estimate", "be_line", "effect", "estimate",
     "before_adoption", "after_adoption", "uniform_band", "reference", "honest_x", "honest_y", "honest_original",
     "honest_robust", "honest_breakdown", "sc_synthetic", "sc_loo", "sc_gap", "sc_placebo_lines", "sc_title",
+    "gt_period", "gt_cohort", "gt_colorbar", "gt_title", "gt_panel", "event_time", "power_simulated", "power_band",
+    "power_analytic", "power_alpha", "power_mde", "power_x", "power_y", "history_mean",
 )
 
 
