@@ -157,3 +157,13 @@ def test_design_effect_pps_weights():
     _close(total.estimate, 305136, 0)
     _close(total.se, 184965, 0)
     _close(total.deff * (1 - 10 / 1251), 18.157, 3)
+
+
+def test_weights_from_fpc_when_absent(api):
+    """As R's svydesign(id=~dnum, fpc=~fpc, data=apiclus1): N_h / n_h PSUs gives the same weights as pw."""
+    without = SurveyDesign(api["apiclus1"], psu="dnum", fpc="fpc").mean("api00")
+    _close(without.estimate, 644.17, 2)
+    _close(without.se, 23.542, 3)
+    total = SurveyDesign(api["apistrat"], strata="stype", fpc="fpc").total("enroll")
+    _close(total.estimate, 3687178, 0)
+    _close(total.se, 114642, 0)

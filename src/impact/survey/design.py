@@ -76,8 +76,9 @@ class SurveyDesign:
         One row per respondent.
     weights : str, optional
         Column of sampling weights (inverse inclusion probabilities), all
-        > 0. Default: equal weights of 1 (estimates of totals are then sample
-        sums).
+        > 0. Default: ``N_h / n_h`` from ``fpc`` when it is given (every
+        unit of a sampled PSU in the sample, as R's ``svydesign``), else
+        equal weights of 1 (estimates of totals are then sample sums).
     strata : str, optional
         Stratum column. Default: one stratum.
     psu : str, optional
@@ -85,7 +86,9 @@ class SurveyDesign:
         Later stages are not modelled: the variance is the "ultimate
         cluster" estimator, exact for with-replacement first-stage sampling
         and conservative otherwise (R ``svydesign(id=~psu)``; with ``fpc``,
-        R's one-stage without-replacement estimator).
+        R's one-stage without-replacement estimator, which leaves out the
+        within-PSU variance of a two-stage sample: R's
+        ``svydesign(id=~dnum+snum, fpc=~fpc1+fpc2)`` adds it, this does not).
     fpc : str, optional
         Column giving, per stratum, either the population number of PSUs
         (values >= 1) or the first-stage sampling fraction (values <= 1).
@@ -183,7 +186,13 @@ class SurveyDesign:
         self._psu_codes(data, psu, strata)
         self.replicates: ReplicateSpec | None = None
         self.lonely_strata: list = []
+        self._margins = None
+        self._w_design = None  # the weights before raking, once raked
+        self.raked_on: tuple[str, ...] = ()
         finite = self._finite_fraction(data, fpc)
+        if weights is None and fpc is not None:
+            # as R's svydesign: without weights, the fpc gives them (N_h / n_h PSUs; every unit of a PSU taken)
+            self._w = (1.0 / (1.0 - finite))[self._stratum]
         if replicate_weights is not None:
             self._set_replicates(data, list(replicate_weights), replicate_type, fay_rho, replicate_scale,
                                  replicate_rscales, mse, finite if fpc else None)
@@ -308,7 +317,53 @@ class SurveyDesign:
             method = "Taylor linearisation" + (" with fpc" if self.fpc else " (with-replacement first stage)")
             if self.lonely_strata:
                 method += f"; {len(self.lonely_strata)} lonely PSU stratum/strata: {self.lonely_psu}"
+        if self.raked_on:
+            method += f"; weights raked on {', '.join(self.raked_on)}"
         return ", ".join(parts) + f"; {method}; df {self.df}"
+
+    # ------------------------------------------------------------------ calibration
+
+    def rake(self, margins, *, max_iter: int = 100, tol: float = 1e-10) -> "SurveyDesign":
+        """A new design whose weights are raked to known population margins (R ``survey::rake``).
+
+        Parameters
+        ----------
+        margins : dict
+            ``{column: {category: population count}}``, every margin summing
+            to the same population size, e.g.
+            ``{"sex": {"F": 5200, "M": 4800}, "age": {"<40": 4000, "40+": 6000}}``.
+        max_iter, tol : int, float
+            Iterative proportional fitting stops when every weighted count is
+            within ``tol`` (relative) of its target.
+
+        Notes
+        -----
+        Replicate weights are raked column by column, so replicate variances
+        include the calibration; linearised variances use the residuals of
+        the linearised variable from its weighted projection on the margin
+        indicators (Deville & Sarndal 1992, https://doi.org/10.1080/01621459.1992.10475217),
+        as R's ``calibrate(..., calfun="raking")``.
+        """
+        import copy
+        import dataclasses
+
+        from impact.survey.calibrate import margins as code_margins, rake_weights
+
+        if self.raked_on:
+            raise ConfigError(f"this design is already raked on {', '.join(self.raked_on)}; rake the original design once with every margin")
+        max_iter = check_int("max_iter", max_iter, minimum=1)
+        spec = code_margins(self.data, margins)
+        raked = copy.copy(self)
+        raked._w = rake_weights(self._w, spec, max_iter, tol)
+        raked._w_design = self._w
+        if self.replicates is not None:
+            raked.replicates = dataclasses.replace(
+                self.replicates, weights=rake_weights(self.replicates.weights, spec, max_iter, tol)
+            )
+        else:
+            raked._margins = spec
+        raked.raked_on = spec.names
+        return raked
 
     def __repr__(self) -> str:
         return f"SurveyDesign({self.describe()})"

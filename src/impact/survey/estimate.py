@@ -26,7 +26,8 @@ from scipy import stats
 from impact.data import check_choice, check_columns, check_int, show
 from impact.errors import ConfigError, DataError
 from impact.results import normal_ci, normal_pvalue
-from impact.survey.linearize import Linearized, ratio_by_domain, stratified_variance
+from impact.survey.calibrate import calibration_residuals
+from impact.survey.linearize import Linearized, ratio_by_domain, stratified_variance, stratified_variance_dense
 from impact.survey.replicate import replicate_estimates, replicate_variance
 from impact.survey.results import SurveyResult
 
@@ -101,6 +102,14 @@ class Fit:
     replicates: np.ndarray | None
 
 
+def taylor_variance(design, z, rows, group, k: int) -> np.ndarray:
+    """Linearisation variance of ``k`` domain totals of ``z``; calibration residuals first if the design was raked."""
+    if design._margins is None:
+        return stratified_variance(z, rows, group, k, design.layout)
+    residuals = calibration_residuals(z, rows, group, k, design._w, design._w_design, design._margins)
+    return stratified_variance_dense(residuals, design.layout)
+
+
 def _srs_variance(lin: Linearized, weight, u, k, n, kind):
     """Variance under SRS without replacement of the same size (Kish's deff denominator), rows inside domains only."""
     g = lin.group
@@ -144,7 +153,7 @@ def fit(design, a, b, respond, dom: Domains, kind: str) -> Fit:
         b_used = b
     lin = ratio_by_domain(w, a, b_used, code, k)
     if design.replicates is None:
-        variance = stratified_variance(lin.z, lin.rows, lin.group, k, design.layout)
+        variance = taylor_variance(design, lin.z, lin.rows, lin.group, k)
         reps = None
     else:
         reps = replicate_estimates(a, b_used, code, k, design.replicates)
@@ -336,7 +345,7 @@ def compare(design, column, by, statistic, level, groups, where, threshold, min_
         lin = fit_.lin
         # the difference's linearised variable: +z in the second domain, -z in the first
         z = np.where(lin.group == 1, lin.z, -lin.z)
-        var = stratified_variance(z, lin.rows, np.zeros_like(lin.group), 1, design.layout)
+        var = taylor_variance(design, z, lin.rows, np.zeros_like(lin.group), 1)
     else:
         delta = fit_.replicates[1:2] - fit_.replicates[0:1]
         var = replicate_variance(delta, np.array([diff]), design.replicates)

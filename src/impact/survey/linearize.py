@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Layout", "Linearized", "ratio_by_domain", "stratified_variance"]
+__all__ = ["Layout", "Linearized", "ratio_by_domain", "stratified_variance", "stratified_variance_dense"]
 
 #: Above this many PSU x domain cells the totals are aggregated sparsely (by sorting)
 #: instead of into a dense grid.
@@ -152,3 +152,20 @@ def stratified_variance(z, rows, group, k: int, layout: Layout) -> np.ndarray:
     empty = layout.n_psu[:, None] - occupied
     per_stratum = within + empty * centre**2
     return layout.scale @ per_stratum
+
+
+def stratified_variance_dense(z: np.ndarray, layout: Layout) -> np.ndarray:
+    """The same variance for dense linearised variables ``z`` (rows x k), e.g. calibration residuals.
+
+    Used when a column's values are not confined to its domain's rows.
+    """
+    k = z.shape[1]
+    totals = np.column_stack([np.bincount(layout.psu, weights=z[:, j], minlength=layout.n_psus) for j in range(k)])
+    n_strata = layout.n_psu.size
+    sums = np.column_stack([np.bincount(layout.psu_stratum, weights=totals[:, j], minlength=n_strata)
+                            for j in range(k)])
+    centre = sums / layout.n_psu[:, None]
+    if layout.grand_centre.any():
+        centre[layout.grand_centre] = sums.sum(axis=0) / layout.n_psus
+    dev = totals - centre[layout.psu_stratum]
+    return layout.scale[layout.psu_stratum] @ (dev * dev)
