@@ -97,9 +97,16 @@ def test_elapsed_share_bounds_and_order():
 
 @pytest.mark.parametrize("label, expected", [("2023-07", "2023-07-01"), ("2023-07-15", "2023-07-15"),
                                              ("2023Q3", "2023-07-01"), ("07/2023", "2023-07-01"),
-                                             (2023, "2023-01-01")])
+                                             (2023, "2023-01-01"), ("2023-T3", "2023-07-01"),
+                                             ("Q3 2023", "2023-07-01"), ("15/07/2023", "2023-07-15")])
 def test_date_labels(label, expected):
     assert parse_date(label) == pd.Timestamp(expected)
+
+
+@pytest.mark.parametrize("label", ["juin 2022", 12, "2023-13", ""])
+def test_unreadable_dates(label):
+    with pytest.raises(ConfigError, match=f"cannot read {label!r} as a date"):
+        parse_date(label, "baseline.date")
 
 
 def test_bad_date_names_the_setting():

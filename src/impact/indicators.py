@@ -57,31 +57,36 @@ SERIES_COLUMNS = ("date", "value", "se", "ci_low", "ci_high", "n")
 
 
 def parse_date(value: Any, where: str = "date") -> pd.Timestamp:
-    """The start of the period a date label names: ``2023-07``, ``2023-07-15``, ``2023Q3``, ``07/2023``, ``2023``.
+    """The start of the period a date label names: ``2023-07``, ``2023-07-15``, ``2023Q3``, ``2023-T3``, ``07/2023``, ``2023``.
 
-    Used only to measure elapsed time; labels are shown as written.
+    Labels are read by :func:`impact.periods.parse_periods` (the forms the
+    evaluation data accept), and are used only to measure elapsed time; they
+    are shown as written.
     """
+    from impact.periods import parse_periods
+
+    original = value
     if isinstance(value, pd.Timestamp):
         return value
     if isinstance(value, (_dt.date, _dt.datetime, np.datetime64)):
         return pd.Timestamp(value)
     if isinstance(value, pd.Period):
         return value.start_time
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and 1000 <= value <= 9999:
-        return pd.Timestamp(year=int(value), month=1, day=1)
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        value = str(int(value))  # a year; other integers are period codes, not dates
     if isinstance(value, str) and value.strip():
-        text = value.strip()
-        for fmt in ("%m/%Y", "%d/%m/%Y"):
-            try:
-                return pd.Timestamp(_dt.datetime.strptime(text, fmt))
-            except ValueError:
-                pass
         try:
-            return pd.Period(text).start_time
-        except (ValueError, TypeError):
-            pass
+            (ordinal,), base, _ = parse_periods(pd.Series([value.strip()]), where, role="date")
+        except DataError:
+            base = None
+        if base == "month":
+            return pd.Timestamp(year=1970 + int(ordinal) // 12, month=int(ordinal) % 12 + 1, day=1)
+        if base == "day":
+            return pd.Timestamp(np.datetime64(int(ordinal), "D"))
+        if base == "int" and 1000 <= int(ordinal) <= 9999:
+            return pd.Timestamp(year=int(ordinal), month=1, day=1)
     raise ConfigError(
-        f"{where}: cannot read {value!r} as a date; write it as 2023-07, 2023-07-15, 2023Q3, 07/2023 or 2023"
+        f"{where}: cannot read {original!r} as a date; write it as 2023-07, 2023-07-15, 2023Q3, 07/2023 or 2023"
     )
 
 
