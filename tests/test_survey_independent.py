@@ -183,3 +183,24 @@ def test_dense_and_sparse_aggregation_agree(monkeypatch):
     monkeypatch.setattr(linearize, "_DENSE_CELLS", 0)
     sparse = design.mean("score", by="group").to_frame()["se"].to_numpy()
     np.testing.assert_allclose(sparse, dense, rtol=1e-12)
+
+
+def test_replicate_compare_matches_loop_over_replicates():
+    data = random_design(12, rows=300)
+    rng = np.random.default_rng(12)
+    reps = pd.DataFrame({f"b{r}": data["w"] * rng.poisson(1.0, len(data)) for r in range(30)})
+    data = pd.concat([data, reps], axis=1)
+    design = SurveyDesign(data, weights="w", replicate_weights=list(reps), replicate_type="bootstrap", mse=True)
+    result = design.compare("score", by="group", groups=("a", "c"))
+
+    def diff(weight):
+        means = []
+        for g in ("a", "c"):
+            keep = (data["group"] == g) & data["score"].notna()
+            means.append(np.average(data.loc[keep, "score"], weights=data.loc[keep, weight]))
+        return means[1] - means[0]
+
+    full = diff("w")
+    theta = np.array([diff(c) for c in reps])
+    assert result.estimate == pytest.approx(full, rel=1e-12)
+    assert result.se == pytest.approx(np.sqrt(((theta - full) ** 2).sum() / (len(theta) - 1)), rel=1e-10)

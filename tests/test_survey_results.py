@@ -173,3 +173,12 @@ def test_proportion_at_zero_has_a_finite_interval():
     result = SurveyDesign(frame, psu="psu").proportion("yes", level=1, by="g").to_frame().set_index("g")
     assert result.loc["a", "estimate"] == 0 and result.loc["a", "ci_low"] == pytest.approx(0, abs=1e-12)
     assert 0 < result.loc["a", "ci_high"] < 0.2
+
+
+def test_binary_proportion_headlines_the_yes_share(design, barometer):
+    flagged = barometer.assign(top=(barometer["score"] >= 8).astype(int))
+    twin = SurveyDesign(flagged, weights="w", strata="region", psu="site", nest=True)
+    both = twin.proportion("top")
+    assert both.to_frame()["level"].tolist() == [0, 1]
+    assert both.estimate == pytest.approx(twin.proportion("top", level=1).estimate, rel=1e-12)
+    assert "Headline fields give level 1" in both.summary()

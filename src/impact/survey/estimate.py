@@ -298,10 +298,12 @@ def estimate_proportion(design, column, level, by, where, ci, min_cell_size) -> 
         )
         frames.append(result.terms)
         heads.append(result)
-    first = heads[0]
+    # a yes/no answer is headlined by its "yes" share, anything else by its first level
+    binary = len(levels) == 2 and {*levels} in ({0, 1}, {False, True})
+    first = heads[-1] if binary else heads[0]
     notes = []
     if len(levels) > 1:
-        notes.append(f"Headline fields give level {levels[0]!r}; the table has every level.")
+        notes.append(f"Headline fields give level {show(levels[-1] if binary else levels[0])}; the table has every level.")
     terms = pd.concat(frames, ignore_index=True)
     return SurveyResult(
         **{**_fields(first), "terms": terms, "notes": tuple(notes),

@@ -74,7 +74,8 @@ class SurveyResult(EffectResult):
         header = [
             ("Statistic", self.method),
             ("Design", self.design),
-            ("Estimate", _fmt(self.estimate)),
+            ("Estimate" if self.by is None or self.statistic == "difference" else "Estimate, all respondents",
+             _fmt(self.estimate)),
             ("Std. error", _fmt(self.se)),
             (f"{level} CI", f"[{_fmt(self.ci_low)}, {_fmt(self.ci_high)}] (Student t, {_fmt(self.df)} df)"),
             ("Design effect", _fmt(self.deff)),
