@@ -377,7 +377,8 @@ class CommentsResult:
     def _summary(self) -> Summary:
         masked = ", ".join(f"{k} {v}" for k, v in self.n_masked.items() if v) or "none found"
         header = (
-            ("Comments analysed", f"{self.n_comments} (of {self.n_total}; the others are empty)"),
+            ("Comments analysed", f"{self.n_comments}" + (
+                f" (of {self.n_total}; the others are empty)" if self.n_total > self.n_comments else "")),
             ("Language", self.language),
             ("Personal data masked", masked),
             ("Themes", f"keyword dictionary, {len(self.themes)} themes, matched on Snowball stems"),
