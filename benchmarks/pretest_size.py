@@ -15,10 +15,14 @@ imputation, Sun-Abraham) and every pre-test is computed two ways:
   nearest leads one by one and the earlier ones averaged into one bin), which
   is also the Callaway-Sant'Anna summary's and the report's test.
 
-The table gives the rejection rate at 5 % with its Monte Carlo standard error.
+Two tables: (1) the Callaway-Sant'Anna dynamic leads from the vectorised path
+of ``tests/sim_pretrend.py`` (checked against the library to 1e-10 in
+``tests/test_pretest_size.py``) on many panels, with a power curve; (2) every
+estimator fitted by the library on fewer panels. Rejection rates at 5 %; the
+Monte Carlo standard error is printed with each table.
 
-    .venv/bin/python benchmarks/pretest_size.py                 # 300 panels per cell, ~25 min on one core
-    .venv/bin/python benchmarks/pretest_size.py --panels 100    # quicker, noisier
+    .venv/bin/python benchmarks/pretest_size.py                      # 2000 + 150 panels, ~10 min on one core
+    .venv/bin/python benchmarks/pretest_size.py --panels 60 --sun-abraham   # adds Sun-Abraham (slow)
 """
 
 from __future__ import annotations
@@ -36,20 +40,47 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from sim_pretrend import SHAPES, frame, simulate  # noqa: E402
 
+from sim_pretrend import cs_dynamic_leads  # noqa: E402
+
 from impact.did import callaway_santanna, event_study, imputation, pretrend_test, sun_abraham  # noqa: E402
+from impact.did.diagnostics import _pretrend  # noqa: E402
 
 #: Linear pre-trend per period for the power rows, by shape (the small panel needs a larger one).
 POWER_TREND = {"96x36": 0.2, "24x12": 1.0}
 
 
-def pvalues(df: pd.DataFrame) -> dict:
+#: Power curve of the vectorised table, by shape.
+TREND_GRID = {"96x36": (0.0, 0.1, 0.2, 0.3), "24x12": (0.0, 0.5, 1.0, 2.0)}
+
+
+def vectorised_table(panels: int, seed: int) -> pd.DataFrame:
+    """CS dynamic leads: the chi-squared test of every lead (before) and pretrend_test's default (after)."""
+    rows = []
+    for shape in SHAPES:
+        for trend in TREND_GRID[shape]:
+            y, g = simulate(shape, panels, seed=seed, trend=trend)
+            leads, b, V = cs_dynamic_leads(y, g)
+            n = g.shape[1]
+            nu = n - len(SHAPES[shape]["waves"]) - 1  # as impact.did.aggregate.cov_degrees
+            before = [_pretrend(b[i], V[i], leads, n, nu, n / nu, "cs", test="chi2", leads=None).pvalue
+                      for i in range(panels)]
+            after = [_pretrend(b[i], V[i], leads, n, nu, n / nu, "cs").pvalue for i in range(panels)]
+            rows.append({"shape": shape, "pre-trend per period": trend, "leads": len(leads),
+                         "before: chi2, every lead": np.mean(np.array(before) < 0.05),
+                         "after: F, 5 leads + bin": np.mean(np.array(after) < 0.05)})
+    return pd.DataFrame(rows)
+
+
+def pvalues(df: pd.DataFrame, with_sa: bool = False) -> dict:
     """Every pre-test's p-value on one panel, before and after."""
     out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cs = callaway_santanna(df, "y", "id", "t", "g", method="reg", n_boot=0)
         fits = {"CS dynamic": cs.aggregate("dynamic"), "TWFE event study": event_study(df, "y", "id", "t", "g"),
-                "imputation": imputation(df, "y", "id", "t", "g"), "Sun-Abraham": sun_abraham(df, "y", "id", "t", "g")}
+                "imputation": imputation(df, "y", "id", "t", "g")}
+        if with_sa:
+            fits["Sun-Abraham"] = sun_abraham(df, "y", "id", "t", "g")
     out[("CS summary", "before")] = cs.r_pretest_pvalue
     out[("CS summary", "after")] = cs.pretest_pvalue
     for name, fit in fits.items():
@@ -58,13 +89,13 @@ def pvalues(df: pd.DataFrame) -> dict:
     return out
 
 
-def table(panels: int, seed: int) -> pd.DataFrame:
+def table(panels: int, seed: int, with_sa: bool = False) -> pd.DataFrame:
     rows = []
     for shape in SHAPES:
         for trend in (0.0, POWER_TREND[shape]):
             y, g = simulate(shape, panels, seed=seed, trend=trend)
             t0 = time.time()
-            p = pd.DataFrame([pvalues(frame(y[i], g[i])) for i in range(panels)])
+            p = pd.DataFrame([pvalues(frame(y[i], g[i]), with_sa) for i in range(panels)])
             reject = (p < 0.05).mean()
             for (test, when), rate in reject.items():
                 rows.append({"shape": shape, "pre-trend per period": trend, "test": test, "when": when,
@@ -79,14 +110,21 @@ def table(panels: int, seed: int) -> pd.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--panels", type=int, default=300, help="simulated panels per cell (default 300)")
+    parser.add_argument("--panels", type=int, default=150, help="panels per row fitted by the library (150)")
+    parser.add_argument("--fast-panels", type=int, default=2000, help="panels per row, vectorised CS (2000)")
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--sun-abraham", action="store_true", help="also Sun-Abraham (about 2 s a panel)")
     args = parser.parse_args()
-    result = table(args.panels, args.seed)
-    se = np.sqrt(0.05 * 0.95 / args.panels)
-    print(f"Rejection rates at the 5 % level, {args.panels} seeded panels per row "
-          f"(Monte Carlo s.e. at 5 %: {se:.3f}; seed {args.seed}).")
-    print(result.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    fmt = {"index": False, "float_format": lambda x: f"{x:.3f}"}
+    fast = vectorised_table(args.fast_panels, args.seed)
+    print(f"(1) Callaway-Sant'Anna dynamic leads, {args.fast_panels} seeded panels per row "
+          f"(Monte Carlo s.e. at 5 %: {np.sqrt(0.05 * 0.95 / args.fast_panels):.3f}; seed {args.seed}); "
+          "pre-trend in outcome units per period (AR(1) innovation s.d. 3)")
+    print(fast.to_string(**fmt))
+    result = table(args.panels, args.seed, args.sun_abraham)
+    print(f"\n(2) Every pre-test, estimators fitted by the library, {args.panels} seeded panels per row "
+          f"(Monte Carlo s.e. at 5 %: {np.sqrt(0.05 * 0.95 / args.panels):.3f}; seed {args.seed})")
+    print(result.to_string(**fmt))
 
 
 if __name__ == "__main__":

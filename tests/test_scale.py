@@ -270,3 +270,15 @@ def test_sql_transpiles_to_distributed_engines(panel_file):
         assert "COVAR_POP" in out.upper() or "SUM(" in out.upper()
     with pytest.raises(ConfigError, match="dialect"):
         to_dialect(sql, "no-such-dialect")
+
+
+def test_trends_are_cohort_period_means(panel_file):
+    df, path = panel_file
+    trends = panel_statistics(path, "y", "id", "t", cohort="g").trends()
+    treated_in_sample = (df["g"] > 0) & (df["g"] <= df["t"].max())
+    expect = (df.assign(cohort=df["g"].where(treated_in_sample, -1)).groupby(["cohort", "t"])["y"]
+              .agg(["mean", "size"]).reset_index())
+    got = trends.assign(cohort=trends["cohort"].fillna(-1).astype(int)).sort_values(["cohort", "period"])
+    np.testing.assert_array_equal(got[["cohort", "period"]].to_numpy(), expect[["cohort", "t"]].to_numpy())
+    np.testing.assert_allclose(got["mean"], expect["mean"], atol=1e-12)
+    np.testing.assert_array_equal(got["n_units"], expect["size"])

@@ -24,7 +24,7 @@ from impact.cba.flows import annuity_factor, as_flows, irr, payback_year, relati
 from impact.cba.monetise import EffectBenefit, benefits_from_effect
 from impact.data import check_choice
 from impact.errors import ConfigError, DataError
-from impact.results import Summary
+from impact.results import DEFAULT_SEED, Summary
 
 __all__ = ["Appraisal"]
 
@@ -489,7 +489,7 @@ class Appraisal:
 
     # ------------------------------------------------------------------ uncertainty (see uncertainty.py)
 
-    def monte_carlo(self, n: int = 10_000, seed=None, uncertain=None, *, effect_uncertainty: bool = True, alpha: float = 0.05):
+    def monte_carlo(self, n: int = 10_000, seed=DEFAULT_SEED, uncertain=None, *, effect_uncertainty: bool = True, alpha: float = 0.05):
         """Monte Carlo distribution of the NPV; see :func:`impact.cba.uncertainty.monte_carlo`."""
         from impact.cba.uncertainty import monte_carlo
 

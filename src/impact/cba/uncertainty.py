@@ -22,7 +22,7 @@ from impact.cba.appraisal import _money
 from impact.cba.distributions import Distribution, parse_distribution
 from impact.data import check_alpha, check_int
 from impact.errors import ConfigError, EstimationError
-from impact.results import EffectResult, Summary, tidy_terms
+from impact.results import DEFAULT_SEED, EffectResult, Summary, check_seed, seed_label, tidy_terms
 
 __all__ = [
     "MonteCarloResult",
@@ -88,7 +88,7 @@ class MonteCarloResult(EffectResult):
         level = f"{100 * (1 - self.alpha):g}%"
         header = [
             ("Method", self.method),
-            ("Draws", f"{self.n_obs:,} (seed {self.seed})"),
+            ("Draws", f"{self.n_obs:,} (seed {seed_label(self.seed)})"),
             ("NPV at point values", _money(self.point_npv)),
             ("Mean NPV", _money(self.estimate)),
             ("Median NPV", _money(self.median)),
@@ -107,7 +107,7 @@ class MonteCarloResult(EffectResult):
         return npv_histogram(self.npv_draws, prob_negative=self.prob_npv_negative, ax=ax, **kwargs)
 
 
-def monte_carlo(appraisal, n: int = 10_000, seed=None, uncertain=None, *, effect_uncertainty: bool = True, alpha: float = 0.05) -> MonteCarloResult:
+def monte_carlo(appraisal, n: int = 10_000, seed=DEFAULT_SEED, uncertain=None, *, effect_uncertainty: bool = True, alpha: float = 0.05) -> MonteCarloResult:
     """Monte Carlo distribution of an appraisal's NPV.
 
     Parameters
@@ -115,8 +115,9 @@ def monte_carlo(appraisal, n: int = 10_000, seed=None, uncertain=None, *, effect
     appraisal : Appraisal
     n : int
         Number of draws.
-    seed : int, optional
-        Seed for :func:`numpy.random.default_rng`.
+    seed : int, numpy.random.Generator or None
+        Seed for :func:`numpy.random.default_rng`; :data:`impact.results.DEFAULT_SEED`
+        by default, so identical calls give identical numbers; None for fresh draws.
     uncertain : mapping of category -> (distribution, *params), optional
         A multiplier on that category's flows, e.g.
         ``{"staff": ("triangular", 0.9, 1.0, 1.4)}``; see
@@ -144,6 +145,7 @@ def monte_carlo(appraisal, n: int = 10_000, seed=None, uncertain=None, *, effect
     n = check_int("n", n, minimum=2)
     alpha = check_alpha(alpha)
     specs = _uncertain_specs(appraisal, uncertain)
+    seed = check_seed(seed)
     rng = np.random.default_rng(seed)
     cats = list(appraisal.categories)
     levels = np.tile(appraisal._level, (n, 1))

@@ -32,7 +32,7 @@ from scipy import stats
 from impact.data import check_alpha, check_choice, check_int, wide_panel
 from impact.design.power import check_power
 from impact.errors import ConfigError, DataError
-from impact.results import Summary
+from impact.results import DEFAULT_SEED, Summary, check_seed, seed_label
 
 __all__ = ["simulate_power", "PowerResult", "history_moments", "HistoryMoments"]
 
@@ -236,7 +236,7 @@ class PowerResult:
             ("History", f"{self.n_periods} {self.period_label}, {self.n_windows} window placements"),
             ("Estimator", "two-way fixed effects (difference of mean changes)"),
             ("Test", test),
-            ("Simulations", f"{self.n_sims} placebo pilots (seed {self.seed})"),
+            ("Simulations", f"{self.n_sims} placebo pilots (seed {seed_label(self.seed)})"),
             ("Simulated MDE", f"{self.mde:.4g}"),
             ("Analytic MDE", f"{self.analytic_mde:.4g} (normal formula, variance of mean changes in the history)"),
             ("Size", f"{self.size:.3g} rejection rate with no effect (nominal {self.alpha:g})"),
@@ -288,7 +288,7 @@ def simulate_power(
     n_pre: int | None = None,
     effects=None,
     n_sims: int = 2000,
-    seed: int | None = None,
+    seed: int | None = DEFAULT_SEED,
     alpha: float = 0.05,
     power: float = 0.8,
     test: str = "cluster",
@@ -318,8 +318,9 @@ def simulate_power(
         twice the simulated MDE).
     n_sims : int
         Placebo pilots (each a random window and a random treated set).
-    seed : int, optional
-        Seed of ``numpy.random.default_rng``.
+    seed : int or None
+        Seed of ``numpy.random.default_rng``; :data:`impact.results.DEFAULT_SEED`
+        by default, so identical calls give identical numbers; None for fresh draws.
     alpha : float
         Significance level of the two-sided test.
     power : float
@@ -386,6 +387,7 @@ def simulate_power(
     target = check_power(power)
     check_choice("test", test, TESTS)
     n_sims = check_int("n_sims", n_sims, minimum=100)
+    seed = check_seed(seed)
     y, units, periods = _history_matrix(data, outcome, unit, time)
     n_units, n_periods = y.shape
 

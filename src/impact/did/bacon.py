@@ -19,6 +19,7 @@ import pandas as pd
 from impact.data import validate_panel
 from impact.did._ols import absorbed_ols
 from impact.errors import DataError
+from impact.did._args import accepts_r_names
 from impact.results import EffectResult, normal_ci, normal_pvalue
 
 __all__ = ["bacon_decomposition", "BaconResult"]
@@ -77,6 +78,7 @@ def _window_did(Ybar: np.ndarray, treat: int, control: int, lo: int, switch: int
     return float(gap[switch:hi].mean() - gap[lo:switch].mean())
 
 
+@accepts_r_names
 def bacon_decomposition(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str) -> BaconResult:
     """Decompose the TWFE estimate into its 2x2 difference-in-differences comparisons.
 

@@ -8,6 +8,7 @@ import pandas as pd
 from impact.data import check_alpha, check_columns, check_int, validate_panel
 from impact.did._ols import absorbed_ols
 from impact.errors import ConfigError, EstimationError
+from impact.did._args import accepts_r_names
 from impact.results import EventStudyResult, headline, tidy_terms
 from impact.scale.source import is_out_of_core
 
@@ -33,6 +34,7 @@ def event_time_dummies(event_time: np.ndarray, treated: np.ndarray, keep: np.nda
     return ((event_time[:, None] == keep[None, :]) & treated[:, None]).astype(float)
 
 
+@accepts_r_names
 def event_study(
     data: pd.DataFrame,
     outcome: str,

@@ -21,7 +21,8 @@ from scipy import optimize, stats
 
 from impact.data import check_alpha, check_choice
 from impact.errors import ConfigError, EstimationError
-from impact.results import EffectResult, EventStudyResult
+from impact.did._args import accepts_r_names
+from impact.results import DEFAULT_SEED, EffectResult, EventStudyResult, check_seed, seed_label
 
 __all__ = ["honest_did", "HonestResult"]
 
@@ -320,6 +321,7 @@ def _hull(grid, accept):
 # --------------------------------------------------------------------------- public
 
 
+@accepts_r_names
 def honest_did(
     result: EventStudyResult,
     method: Method = "relative_magnitude",
@@ -330,7 +332,7 @@ def honest_did(
     *,
     grid_points: int = 1000,
     n_sims: int = 1000,
-    seed: int = 0,
+    seed: int | None = DEFAULT_SEED,
     breakdown: bool = True,
 ) -> HonestResult:
     """Rambachan-Roth robust confidence sets and breakdown value for an event study.
@@ -359,7 +361,10 @@ def honest_did(
         Values of ``theta`` tested (relative magnitudes), over
         ``theta_hat +- 20`` standard errors, as HonestDiD.
     n_sims, seed : int
-        Draws (and their seed) for the least-favourable critical value.
+        Draws (and their seed) for the least-favourable critical value of
+        the relative-magnitudes set; the seed is
+        :data:`impact.results.DEFAULT_SEED` by default, so identical calls
+        give identical numbers; None for fresh draws.
     breakdown : bool
         Search for the breakdown value (a bisection: a few more robust sets).
 
@@ -399,6 +404,7 @@ def honest_did(
     2763-2791. https://doi.org/10.1093/restud/rdad004
     """
     alpha = check_alpha(alpha)
+    seed = check_seed(seed)
     check_choice("method", method, ("relative_magnitude", "smoothness"))
     searched = bool(breakdown)
     beta, sigma, n_pre, n_post = _event_study_inputs(result)
@@ -475,8 +481,8 @@ def honest_did(
         assumptions={
             "Target": target,
             "Restriction": restriction_text,
-            "Inference": "conditional-least-favourable hybrid (ARP 2023)" if kind == "C-LF"
-            else "optimal fixed-length confidence interval",
+            "Inference": f"conditional-least-favourable hybrid (ARP 2023), {n_sims} draws, seed {seed_label(seed)}"
+            if kind == "C-LF" else "optimal fixed-length confidence interval",
             "Breakdown": "not searched" if not searched else "none: the original interval contains 0"
             if breakdown is None
             else f"{label} = {breakdown:.4g} (largest value whose robust set excludes 0)",

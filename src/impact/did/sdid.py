@@ -28,7 +28,8 @@ from impact.data import check_alpha, check_choice, check_columns, check_int, che
 from impact.did.simplex import _fw_weights
 from impact.did.synthetic import _wide_panel
 from impact.errors import ConfigError, DataError, EstimationError
-from impact.results import EffectResult, normal_ci, normal_pvalue, tidy_terms
+from impact.did._args import accepts_r_names
+from impact.results import DEFAULT_SEED, EffectResult, check_seed, normal_ci, normal_pvalue, seed_label, tidy_terms
 
 __all__ = ["synthetic_did", "SyntheticDiDResult"]
 
@@ -197,6 +198,7 @@ def _block_design(W, units, periods, treatment):
 # --------------------------------------------------------------------------- estimator
 
 
+@accepts_r_names
 def synthetic_did(
     data: pd.DataFrame,
     outcome: str,
@@ -207,7 +209,7 @@ def synthetic_did(
     estimator: Estimator = "sdid",
     se_method: SEMethod = "placebo",
     n_reps: int = 200,
-    seed: int | None = None,
+    seed: int | None = DEFAULT_SEED,
     alpha: float = 0.05,
     eta_omega: float | None = None,
     eta_lambda: float = 1e-6,
@@ -239,8 +241,10 @@ def synthetic_did(
         more treated units).
     n_reps : int
         Placebo or bootstrap replications (ignored by the jackknife).
-    seed : int, optional
-        Seed for ``numpy.random.default_rng``.
+    seed : int or None
+        Seed for ``numpy.random.default_rng`` (placebo and bootstrap);
+        :data:`impact.results.DEFAULT_SEED` by default, so identical calls
+        give identical numbers; None for fresh draws.
     alpha : float
         1 - confidence level of the interval ``estimate -/+ z * se``.
     eta_omega : float, optional
@@ -348,6 +352,7 @@ def synthetic_did(
     tau, omega_full, lam = _fit(Y[None], treated[None], T0, omega0[None], lambda0[None], opts)
     tau, omega_full, lam = float(tau[0]), omega_full[0], lam[0]
 
+    seed = check_seed(seed)
     rng = np.random.default_rng(seed)
     replicates = _standard_error_replicates(
         se_method, Y, treated, T0, omega_full, lam, opts, n_reps, rng, estimator, units
@@ -381,7 +386,8 @@ def synthetic_did(
     assumptions = {
         "Design": f"block: {n_tr} treated unit(s) from {time}={show(periods[T0])}, {n_ctrl} controls, {T0} pre- and {T1} post-periods",
         "Identification": _IDENTIFICATION[estimator],
-        "Standard errors": f"{se_method} ({len(replicates)} replications)" if se_method != "jackknife" else "jackknife (fixed weights)",
+        "Standard errors": (f"{se_method} ({len(replicates)} replications, seed {seed_label(seed)})"
+                            if se_method != "jackknife" else "jackknife (fixed weights)"),
         "Regularisation": f"zeta_omega = {opts.zeta_omega:.4g}, zeta_lambda = {opts.zeta_lambda:.3g} (sigma = {sigma:.4g})",
     }
     return SyntheticDiDResult(

@@ -20,6 +20,7 @@ from impact.data import check_alpha, check_choice, check_columns, check_int, val
 from impact.did._ols import absorbed_ols
 from impact.did.event_study import _check_window
 from impact.errors import ConfigError, DataError, DroppedRowsWarning
+from impact.did._args import accepts_r_names
 from impact.results import EventStudyResult, headline, tidy_terms
 
 __all__ = ["sun_abraham", "SunAbrahamResult", "drop_always_treated"]
@@ -54,6 +55,7 @@ def drop_always_treated(panel, outcome: str, unit: str, time: str, cohort: str):
     return validate_panel(panel.data.loc[~always], outcome, unit, time, cohort=cohort, require_untreated=False)
 
 
+@accepts_r_names
 def sun_abraham(
     data: pd.DataFrame,
     outcome: str,

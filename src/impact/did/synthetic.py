@@ -22,6 +22,7 @@ from scipy import optimize
 from impact.data import check_alpha, period_position, show, wide_panel
 from impact.did.simplex import simplex_weights
 from impact.errors import ConfigError, DataError
+from impact.did._args import accepts_r_names
 from impact.results import EffectResult, normal_ci
 
 __all__ = ["synthetic_control", "SyntheticControlResult"]
@@ -145,6 +146,7 @@ def _predictor_matrix(mats, outcome, predictors, outcome_lags, periods, pre_mask
 # --------------------------------------------------------------------------- estimator
 
 
+@accepts_r_names
 def synthetic_control(
     data: pd.DataFrame,
     outcome: str,

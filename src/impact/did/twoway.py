@@ -19,6 +19,7 @@ import pandas as pd
 from impact.data import check_alpha, check_columns, check_finite, check_numeric, show, validate_panel
 from impact.did._ols import absorbed_ols
 from impact.errors import DataError
+from impact.did._args import accepts_r_names
 from impact.results import EffectResult, headline, tidy_terms
 from impact.scale.source import is_out_of_core
 
@@ -39,6 +40,7 @@ def _inference_df(fit) -> float:
     return (fit.n_clusters - 1) if fit.n_clusters is not None else (fit.nobs - fit.df_k)
 
 
+@accepts_r_names
 def two_by_two(
     data: pd.DataFrame,
     outcome: str,
@@ -143,6 +145,7 @@ def two_by_two(
     )
 
 
+@accepts_r_names
 def twfe(
     data: pd.DataFrame,
     outcome: str,

@@ -26,7 +26,8 @@ from scipy import sparse
 from impact.data import check_alpha, check_choice, check_columns, check_int, validate_panel
 from impact.did.imputation import _TwoWay
 from impact.errors import ConfigError, DataError, DroppedRowsWarning
-from impact.results import EffectResult, normal_pvalue
+from impact.did._args import accepts_r_names
+from impact.results import DEFAULT_SEED, EffectResult, check_seed, normal_pvalue, seed_label
 
 __all__ = ["wild_cluster_bootstrap", "WildBootstrapResult", "wild_bootstrap_test"]
 
@@ -141,7 +142,7 @@ def wild_bootstrap_test(
     *,
     weights: str = "rademacher",
     n_boot: int = 9999,
-    seed=None,
+    seed=DEFAULT_SEED,
     impose_null: bool = True,
     alpha: float = 0.05,
 ) -> dict:
@@ -174,6 +175,7 @@ def _binary(data: pd.DataFrame, column: str, role: str) -> np.ndarray:
     return values.astype(float)
 
 
+@accepts_r_names
 def wild_cluster_bootstrap(
     data: pd.DataFrame,
     outcome: str,
@@ -186,7 +188,7 @@ def wild_cluster_bootstrap(
     post: str | None = None,
     weights: Weights = "rademacher",
     n_boot: int = 9999,
-    seed=None,
+    seed=DEFAULT_SEED,
     impose_null: bool = True,
     alpha: float = 0.05,
 ) -> WildBootstrapResult:
@@ -213,8 +215,9 @@ def wild_cluster_bootstrap(
         Number of draws (at least 99). When the weights have at most
         ``n_boot`` distinct sign patterns (``2**G`` or ``6**G``), every
         pattern is used once instead (full enumeration, no randomness).
-    seed : int or numpy.random.Generator, optional
-        Seed for the draws.
+    seed : int, numpy.random.Generator or None
+        Seed for the draws; :data:`impact.results.DEFAULT_SEED` by default,
+        so identical calls give identical numbers; None for fresh draws.
     impose_null : bool
         WCR (default: residuals from the model with ``b = 0`` imposed; the
         confidence interval inverts the test) or WCU (unrestricted residuals,
@@ -315,6 +318,7 @@ def wild_cluster_bootstrap(
         clusters = frame[cluster].to_numpy()
         k_total = 4
         method = "2x2 DiD coefficient, wild cluster bootstrap"
+    seed = check_seed(seed)
     out = wild_bootstrap_test(y, x, project, clusters, k_total, weights=weights, n_boot=n_boot, seed=seed,
                               impose_null=impose_null, alpha=alpha)
     notes = []
@@ -347,7 +351,8 @@ def wild_cluster_bootstrap(
         enumerated=out["enumerated"],
         assumptions={
             "Bootstrap": f"{'WCR (null imposed)' if impose_null else 'WCU (unrestricted)'}, {weights} weights, "
-                         f"{out['n_draws']} draws, clusters: {cluster!r} ({out['n_clusters']})",
+                         f"{out['n_draws']} draws, clusters: {cluster!r} ({out['n_clusters']})"
+                         + ("" if out["enumerated"] else f", seed {seed_label(seed)}"),
             "Statistic": "CR1 cluster-robust t, symmetric p-value",
             "Identifying assumption": "parallel trends, no anticipation; errors independent across clusters",
         },

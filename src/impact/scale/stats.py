@@ -95,6 +95,27 @@ class PanelStats:
     def n_units(self) -> int:
         return int(self.n.sum())
 
+    def trends(self) -> pd.DataFrame:
+        """Mean outcome by cohort and period (a trends figure without the unit-level data).
+
+        One row per (cohort, period): ``cohort`` (the first treated period's
+        label, or None for never treated and for cohorts after the sample),
+        ``period``, ``mean`` and ``n_units``. Cohort statistics only.
+        """
+        if self.kind != "cohort":
+            raise ConfigError("trends() needs statistics by cohort (panel_statistics(..., cohort=...))")
+        T = len(self.periods)
+        # Units treated after the sample are never treated within it: pooled with the never treated.
+        keys, inv = np.unique(np.where((self.keys < 0) | (self.keys >= T), -1, self.keys), return_inverse=True)
+        n = np.bincount(inv, weights=self.n, minlength=len(keys))
+        mean = np.zeros((len(keys), T))
+        np.add.at(mean, inv, self.n[:, None] * self.mean)
+        labels = np.where(keys < 0, None, self.periods[np.clip(keys, 0, T - 1)].astype(object))
+        return pd.DataFrame({
+            "cohort": np.repeat(labels, T), "period": np.tile(self.periods, len(keys)),
+            "mean": (mean / n[:, None]).ravel(), "n_units": np.repeat(n.astype(np.int64), T),
+        })
+
     def check_columns(self, **roles: str | None) -> None:
         """Raise unless the statistics were computed with these column roles."""
         have = {"outcome": self.outcome, "unit": self.unit, "time": self.time, self.kind: self.key,

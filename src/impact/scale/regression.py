@@ -1,0 +1,264 @@
+"""Two-way fixed effects, the TWFE event study and the 2x2, exactly from sufficient statistics.
+
+See :mod:`impact.scale.estimators` for why per-key statistics suffice. On a
+balanced panel the two-way demeaned regressors depend on the key (cohort or
+treatment path) and the period only; the 2x2 is saturated in its four cells.
+Standard errors are CRV1 (or HC1 for the unclustered 2x2) with the
+small-sample factors of :func:`impact.did._ols.absorbed_ols`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from impact.data import check_alpha, check_int
+from impact.did.event_study import _check_window
+from impact.did.inference import cluster_sums
+from impact.errors import ConfigError, DataError, EstimationError
+from impact.results import EffectResult, EventStudyResult, headline, tidy_terms
+from impact.scale.groups import Groups, known_fields, merge_groups
+from impact.scale.stats import CellStats, as_panel_stats, cell_statistics
+
+__all__ = ["twfe", "event_study", "two_by_two"]
+
+_LEVEL_NOTE = "out of core: exact from per-cohort sufficient statistics"
+
+# --------------------------------------------------------------------------- TWFE and event study
+
+
+@dataclass(frozen=True)
+class _Fit:
+    beta: np.ndarray
+    vcov: np.ndarray
+    n_clusters: int
+    nobs: int
+
+
+def _fe_ols(gr: Groups, X: np.ndarray, names: list[str]) -> _Fit:
+    """Two-way fixed-effects OLS with CRV1 errors from per-key statistics; ``X`` is keys x periods x regressors.
+
+    On a balanced panel the two-way demeaned regressor is ``X_ht - X_h. - X_.t + X_..`` (a function of key
+    and period), so X'X, X'y and every unit's score ``sum_t Xd_ht (y_it - ybar_t) - Xd_h' Xd_h b`` follow
+    from the key counts, means and covariances (or per-cluster sums). The small-sample factor is that of
+    :func:`impact.did._ols.absorbed_ols`: unit effects nested in the clusters do not count.
+    """
+    n = gr.n.astype(float)
+    N, T = n.sum(), X.shape[1]
+    w = n / N
+    x_t = np.einsum("g,gtk->tk", w, X)
+    Xd = X - X.mean(axis=1, keepdims=True) - x_t[None] + x_t.mean(axis=0)
+    xtx = np.einsum("g,gtk,gtl->kl", n, Xd, Xd)
+    scale = np.sqrt(np.diag(xtx))
+    nobs = int(N * T)
+    if np.any(scale < 1e-10 * max(1.0, np.sqrt(nobs))):
+        bad = names[int(np.argmin(scale))]
+        raise EstimationError(
+            f"regressor {bad!r} has no variation once unit and period effects are removed; it is collinear with the "
+            "fixed effects (e.g. every unit treated at the same time, or no comparison units)")
+    cond = np.linalg.cond(xtx / np.outer(scale, scale))
+    if cond > 1e12:
+        raise EstimationError(f"the regressors {names} are collinear once fixed effects are absorbed (condition "
+                              f"number {cond:.2g}); drop a redundant column or widen the window")
+    xtx_inv = np.linalg.inv(xtx)
+    beta = xtx_inv @ np.einsum("g,gtk,gt->k", n, Xd, gr.mean)
+    y_t = w @ gr.mean
+    c = -np.einsum("gtk,t->gk", Xd, y_t) - np.einsum("gtk,gtl,l->gk", Xd, Xd, beta)
+    if gr.cl_index is not None:
+        rows = np.einsum("rt,rtk->rk", gr.cl_sum, Xd[gr.cl_pos]) + gr.cl_n[:, None] * c[gr.cl_pos]
+        S = cluster_sums(rows, gr.cl_index)
+        meat = S.T @ S
+        n_cl = int(gr.cl_index.max()) + 1
+    else:
+        e = np.einsum("gtk,gt->gk", Xd, gr.mean) + c
+        meat = np.einsum("g,gtk,gts,gsl->kl", n, Xd, gr.cov, Xd) + np.einsum("g,gk,gl->kl", n, e, e)
+        n_cl = int(N)
+    # Residual sum of squares, to refuse an exact fit as absorbed_ols does.
+    ssr = _residual_ss(gr, Xd, beta, y_t)
+    if ssr <= (1e-10) ** 2 * max(1.0, _total_ss(gr)):
+        raise EstimationError(f"the model fits the {nobs} observations exactly (no residual variation), so no "
+                              "standard error can be estimated; more units or periods are needed")
+    if n_cl < 2:
+        raise EstimationError("cluster-robust standard errors need at least two clusters (got 1)")
+    K = X.shape[2] + T
+    factor = n_cl / (n_cl - 1) * (nobs - 1) / (nobs - K)
+    return _Fit(beta, factor * xtx_inv @ meat @ xtx_inv, n_cl, nobs)
+
+
+def _residual_ss(gr: Groups, Xd, beta, y_t) -> float:
+    """Sum of squared two-way residuals: between-key part from the means plus the within-key variance."""
+    if gr.cov is None:
+        return np.inf  # the clustered statistics hold no second moments; absorbed_ols' exact-fit check is skipped
+    n = gr.n.astype(float)
+    mean_dm = gr.mean - gr.mean.mean(axis=1, keepdims=True) - y_t[None] + y_t.mean()
+    fitted = Xd @ beta
+    within = np.einsum("g,gtt->", n, gr.cov) - np.einsum("g,gts->", n, gr.cov) / gr.mean.shape[1]
+    return float(n @ ((mean_dm - fitted) ** 2).sum(axis=1) + within)
+
+
+def _total_ss(gr: Groups) -> float:
+    n = gr.n.astype(float)
+    second = (gr.cov if gr.cov is not None else 0) + gr.mean[:, :, None] * gr.mean[:, None, :]
+    return float(np.einsum("g,gtt->", n, second))
+
+
+def twfe(data, outcome, unit, time, treatment, cluster=None, covariates=None, *, alpha=0.05) -> EffectResult:
+    """Two-way fixed effects from per-treatment-path statistics; see :func:`impact.did.twfe` (same result)."""
+    alpha = check_alpha(alpha)
+    if covariates:
+        raise ConfigError(f"covariates ({', '.join(covariates) if not isinstance(covariates, str) else covariates}) "
+                          "need unit-level data: out of core, twfe has no covariates; load the data into a DataFrame")
+    st = as_panel_stats(data, outcome, unit, time, treatment=treatment, cluster=cluster)
+    cluster = cluster or unit
+    T = len(st.periods)
+    gr = merge_groups(st, st.keys)
+    bits = ((gr.keys[:, None] >> np.arange(T)[None, :]) & 1).astype(float)
+    if not bits.any() or bits.all():
+        raise DataError(f"treatment column {treatment!r} is always {int(bits.flat[0])}; TWFE needs treated and "
+                        "untreated unit-periods")
+    fit = _fe_ols(gr, bits[:, :, None], [treatment])
+    se = np.sqrt(np.diag(fit.vcov))
+    terms = tidy_terms([treatment], fit.beta, se, alpha=alpha, df=fit.n_clusters - 1)
+    notes = [_LEVEL_NOTE.replace("cohort", "treatment-path")]
+    if fit.n_clusters < 30:
+        notes.append(f"only {fit.n_clusters} clusters: cluster-robust errors can be too small; check with "
+                     "wild_cluster_bootstrap")
+    treated = bits.any(axis=1)
+    starts = np.unique(bits[treated].argmax(axis=1))
+    if len(starts) > 1:
+        notes.append(f"treatment starts at {len(starts)} different dates: under staggered adoption TWFE can be "
+                     "biased; compare with callaway_santanna and bacon_decomposition")
+    return EffectResult(
+        method="Two-way fixed effects", **headline(terms.iloc[0]), n_obs=fit.nobs, n_units=st.n_units, alpha=alpha,
+        terms=terms,
+        assumptions={
+            "Identifying assumption": "parallel trends, no anticipation, homogeneous effects",
+            "Fixed effects": f"{unit!r} and {time!r}",
+            "Standard errors": f"clustered by {cluster!r} ({fit.n_clusters} clusters, CRV1, t with G-1 df)",
+            "Covariates": "none",
+            "Data": "balanced panel, out of core (per-treatment-path sufficient statistics)",
+        },
+        notes=tuple(notes),
+    )
+
+
+def event_study(data, outcome, unit, time, cohort, window=None, reference=-1, cluster=None, *,
+                bin_endpoints=True, alpha=0.05) -> EventStudyResult:
+    """Dynamic TWFE event study from per-cohort statistics; see :func:`impact.did.event_study` (same result)."""
+    alpha = check_alpha(alpha)
+    reference = check_int("reference", reference)
+    if reference >= 0:
+        raise ConfigError(f"reference must be a pre-treatment event time such as -1 (got {reference})")
+    win = _check_window(window, reference)
+    if win is not None and not bin_endpoints:
+        raise ConfigError("bin_endpoints=False drops the rows outside the window, which unbalances the panel; out of "
+                          "core, keep bin_endpoints=True or load the data into a DataFrame")
+    st = as_panel_stats(data, outcome, unit, time, cohort=cohort, cluster=cluster)
+    cluster = cluster or unit
+    T = len(st.periods)
+    gr = merge_groups(st, st.keys)
+    treated = (gr.keys >= 0) & (gr.keys < T)
+    event = np.where(treated[:, None], np.arange(T)[None, :] - gr.keys[:, None], 0)
+    if win is not None:
+        event = np.clip(event, *win)
+    observed = np.unique(event[treated])
+    if reference not in observed:
+        raise ConfigError(f"reference={reference} is not an observed event time (observed: {observed.min()}.."
+                          f"{observed.max()})")
+    estimable = observed[observed != reference]
+    dropped_extra = None
+    if not (~treated).any() and len(estimable) and estimable.min() < reference:
+        dropped_extra = int(estimable.min())
+        estimable = estimable[estimable != dropped_extra]
+    if len(estimable) == 0 or not (estimable >= 0).any():
+        raise EstimationError("no post-adoption event time to estimate; check the cohort column and the window")
+    X = ((event[:, :, None] == estimable[None, None, :]) & treated[:, None, None]).astype(float)
+    names = [f"e={e}" for e in estimable]
+    fit = _fe_ols(gr, X, names)
+    df = fit.n_clusters - 1
+    se = np.sqrt(np.diag(fit.vcov))
+    terms = tidy_terms(names, fit.beta, se, alpha=alpha, df=df, event_time=estimable)
+    ref_row = pd.DataFrame({"term": [f"e={reference}"], "estimate": [0.0], "se": [np.nan], "ci_low": [0.0],
+                            "ci_high": [0.0], "pvalue": [np.nan], "event_time": [reference]})
+    terms = pd.concat([terms, ref_row], ignore_index=True).sort_values("event_time", ignore_index=True)
+    post = estimable >= 0
+    w = post / post.sum()
+    avg, avg_se = float(w @ fit.beta), float(np.sqrt(w @ fit.vcov @ w))
+    head = tidy_terms(["post average"], avg, avg_se, alpha=alpha, df=df).iloc[0]
+    notes = [_LEVEL_NOTE]
+    if dropped_extra is not None:
+        notes.append(f"no never-treated units: event time {dropped_extra} was also normalised to zero to identify "
+                     "period effects")
+    if treated.sum() > 1:
+        notes.append("staggered adoption: TWFE leads and lags can mix effects across periods; compare with "
+                     "sun_abraham or callaway_santanna")
+    return EventStudyResult(
+        method="Event study (dynamic TWFE)", **headline(head), n_obs=fit.nobs, n_units=st.n_units, alpha=alpha,
+        terms=terms, vcov=pd.DataFrame(fit.vcov, index=estimable, columns=estimable), reference=reference,
+        **known_fields(EventStudyResult, n_clusters=fit.n_clusters),
+        assumptions={
+            "Identifying assumption": "parallel trends, no anticipation",
+            "Reference period": f"event time {reference}",
+            "Window": "all event times" if win is None else f"{win[0]}..{win[1]} (end points binned)",
+            "Headline": "mean of post-adoption coefficients (equal weights)",
+            "Standard errors": f"clustered by {cluster!r} ({fit.n_clusters} clusters, CRV1, t with G-1 df)",
+            "Data": "balanced panel, out of core (per-cohort sufficient statistics)",
+        },
+        notes=tuple(notes),
+    )
+
+
+# --------------------------------------------------------------------------- 2x2
+
+
+def two_by_two(data, outcome, treated, post, cluster=None, covariates=None, *, unit=None,
+               alpha=0.05) -> EffectResult:
+    """Canonical 2x2 DiD from the four cell means and variances; see :func:`impact.did.two_by_two` (same result)."""
+    alpha = check_alpha(alpha)
+    if covariates:
+        raise ConfigError("covariates need row-level data: out of core, two_by_two has no covariates; load the data "
+                          "into a DataFrame")
+    if isinstance(data, CellStats):
+        cs = data
+    else:
+        cs = cell_statistics(data, outcome, treated, post, cluster=cluster, unit=unit)
+    X = np.column_stack([np.ones(4), cs.d, cs.p, cs.d * cs.p]).astype(float)
+    n = cs.n.astype(float)
+    N = int(n.sum())
+    xtx_inv = np.linalg.inv(X.T @ (n[:, None] * X))
+    beta = xtx_inv @ (X.T @ (n * cs.mean))  # saturated: reproduces the four cell means
+    ssr = float(n @ cs.var)
+    if np.sqrt(ssr) <= 1e-10 * max(1.0, np.sqrt(float(n @ (cs.var + cs.mean**2)))):
+        raise EstimationError(f"the model fits the {N} observations exactly (no residual variation), so no standard "
+                              "error can be estimated; more units or periods are needed")
+    K = 4
+    if cluster is not None:
+        resid = cs.cl_sum - cs.cl_n * cs.mean[cs.cl_cell]
+        S = cluster_sums(X[cs.cl_cell] * resid[:, None], cs.cl_index)
+        n_cl = int(cs.cl_index.max()) + 1
+        if n_cl < 2:
+            raise EstimationError("cluster-robust standard errors need at least two clusters (got 1)")
+        vcov = n_cl / (n_cl - 1) * (N - 1) / (N - K) * xtx_inv @ (S.T @ S) @ xtx_inv
+        df = n_cl - 1
+    else:
+        n_cl = None
+        vcov = N / (N - K) * xtx_inv @ (X.T @ ((n * cs.var)[:, None] * X)) @ xtx_inv
+        df = N - K
+    names = ["const", treated, post, f"{treated}:{post}"]
+    terms = tidy_terms(names, beta, np.sqrt(np.diag(vcov)), alpha=alpha, df=df)
+    notes = ["out of core: exact from the four cell means and variances"]
+    if n_cl is not None and n_cl < 30:
+        notes.append(f"only {n_cl} clusters: cluster-robust errors can be too small; check with wild_cluster_bootstrap")
+    return EffectResult(
+        method="2x2 difference-in-differences (OLS)", **headline(terms.iloc[3]), n_obs=N, n_units=cs.n_units,
+        alpha=alpha, terms=terms,
+        assumptions={
+            "Identifying assumption": "parallel trends, no anticipation",
+            "Standard errors": f"clustered by {cluster!r} (CRV1, t with G-1 df)" if cluster else
+                               "heteroskedasticity-robust (HC1)",
+            "Covariates": "none",
+        },
+        notes=tuple(notes),
+    )
