@@ -120,6 +120,13 @@ def _ind(**kw):
     return indicator("delay", **(base | kw))
 
 
+def test_indicator_numbers_keep_the_precision_they_were_given(housing):
+    ini, data = housing
+    page = E.indicators_table(E.compute_indicators(ini, data), "en")
+    assert "3.0 (2023-06)" in page and "3.2 (2023-12)" in page and "8.0 (2023-06)" in page and "15.0 (2024-06)" in page
+    assert "38.9 (2023-06)" in page  # computed from the data: one decimal above 10
+
+
 def test_indicator_table_escapes_and_clamps_the_bar():
     passed = _ind(label=HOSTILE, values=[{"date": "2024-06", "value": 5}])
     worse = _ind(label="Délai", values=[{"date": "2024-06", "value": 120}])
@@ -192,6 +199,10 @@ def test_feedback_table_and_figure(barometer):
     assert en.index("Overall satisfaction") < en.index("Was the information clear")  # yaml order
     assert "share answering 8 or more" in en and "part répondant 8 ou plus" in fr
     assert "30 values based on fewer than 11" in en
+    groups = E.feedback_groups_table(fb, ini, "fr")
+    assert "Par service, vague 2024-11" in groups and groups.count("<tr>") == 1 + 24
+    small = groups[groups.index("<td>svc-01</td>"):].split("</tr>")[0]
+    assert small.count("<td>–</td>") == 5  # the small outreach service is masked in every column
     fig = E.feedback_figure(fb, ini, "en")
     assert sum(ax.get_visible() for ax in fig.axes) == 5
 

@@ -27,6 +27,7 @@ __all__ = [
     "indicators_notes",
     "indicators_figure",
     "feedback_table",
+    "feedback_groups_table",
     "feedback_figure",
     "comments_html",
     "case_study_opening",
@@ -175,12 +176,20 @@ def compute_indicators(initiative, frame: pd.DataFrame, feedback=None) -> list:
 # --------------------------------------------------------------------------- indicators
 
 
-def _value(x, unit: str, lang: str) -> str:
+def _digits(r) -> int:
+    """Decimals for one indicator's numbers: as few as show every value as entered, at most 2."""
+    values = np.array([r.baseline, r.target, *r.series["value"].to_numpy(dtype=float)])
+    for digits in (0, 1):
+        if np.allclose(values * 10 ** digits, np.round(values * 10 ** digits), rtol=0, atol=1e-9):
+            return digits
+    return 1 if np.nanmax(np.abs(values)) >= 10 else 2
+
+
+def _value(x, unit: str, lang: str, digits: int = 1) -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "–"
     if unit == "%":
         return fmt_pct(x, lang, 1)
-    digits = 0 if abs(x) >= 100 or float(x).is_integer() else (1 if abs(x) >= 1 else 2)
     return fmt_number(x, lang, digits)
 
 
@@ -201,15 +210,16 @@ def indicators_table(results: list, lang: str) -> str:
     rows = []
     for r in results:
         unit = f" ({r.unit})" if r.unit and r.unit != "%" else ""
-        current = _value(r.current, r.unit, lang)
+        d = _digits(r)
+        current = _value(r.current, r.unit, lang, d)
         if r.has_interval:
             scale, digits = (100, 1) if r.unit == "%" else (1, 2 if abs(r.current) < 10 else 1)
             current += " " + fmt_interval(scale * r.ci_low, scale * r.ci_high, lang, digits)
         progress = L["ind_hold"] if r.progress is None else fmt_pct(r.progress, lang, 0)
         cells = [
             esc(r.label + unit),
-            esc(f"{_value(r.baseline, r.unit, lang)} ({r.baseline_date})"),
-            esc(f"{_value(r.target, r.unit, lang)} ({r.target_date})"),
+            esc(f"{_value(r.baseline, r.unit, lang, d)} ({r.baseline_date})"),
+            esc(f"{_value(r.target, r.unit, lang, d)} ({r.target_date})"),
             esc(f"{current} ({r.current_date})"),
             _bar(r.progress) + " " + esc(progress),
             f"<span style='color:{STATUS_COLOURS[r.status]};font-weight:bold'>{esc(L['st_' + r.status])}</span>",
@@ -227,9 +237,10 @@ def indicators_notes(results: list, lang: str) -> str:
         if r.target_in_interval is None:
             continue
         key = "ind_ci_in" if r.target_in_interval else "ind_ci_out"
-        out.append("<p>" + esc(L[key].format(label=r.label, lo=_value(r.ci_low, r.unit, lang),
-                                             hi=_value(r.ci_high, r.unit, lang),
-                                             target=_value(r.target, r.unit, lang))) + "</p>")
+        d = _digits(r)
+        out.append("<p>" + esc(L[key].format(label=r.label, lo=_value(r.ci_low, r.unit, lang, d),
+                                             hi=_value(r.ci_high, r.unit, lang, d),
+                                             target=_value(r.target, r.unit, lang, d))) + "</p>")
     return "".join(out)
 
 
@@ -320,6 +331,31 @@ def feedback_table(summary, initiative, lang: str) -> str:
     extra = f" {L['masked'].format(n=masked, k=summary.min_cell_size)}" if masked else ""
     return (f"<table class='feedback'><thead><tr>{th}</tr></thead><tbody>{''.join(body)}{n_row}</tbody></table>"
             f"<p class='note'>{esc(note + extra)}</p>")
+
+
+def feedback_groups_table(summary, initiative, lang: str) -> str:
+    """The latest wave by group (one row per group, one column per question and statistic); masked cells '–'."""
+    L = labels(lang)
+    spec = initiative.config["feedback"]
+    if not spec.get("group"):
+        return ""
+    questions = {q["column"]: q for q in spec["questions"]}
+    wave = summary.waves[-1]
+    rows = summary.rows[summary.rows["group"].notna() & (summary.rows["wave"] == wave)]
+    pairs = list(dict.fromkeys(zip(rows["question"], rows["statistic"])))
+    table = rows.pivot_table(index="group", columns=["question", "statistic"], values="estimate", aggfunc="first",
+                             dropna=False)
+    counts = rows.groupby("group")["n"].max()
+    head = [spec["group"]] + [f"{questions[q].get('label') or q}: {_stat_name(st, questions[q], lang)}"
+                              for q, st in pairs] + [L["fb_n"]]
+    body = []
+    for group in sorted(rows["group"].unique()):
+        cells = [group] + [_stat_value(table.loc[group].get((q, st), np.nan), st, lang) for q, st in pairs]
+        cells.append(fmt_number(counts[group], lang, 0))
+        body.append("<tr>" + "".join(f"<td>{esc(str(c))}</td>" for c in cells) + "</tr>")
+    th = "".join(f"<th>{esc(h)}</th>" for h in head)
+    return (f"<h3>{esc(L['fb_by_group'].format(group=spec['group'], wave=wave))}</h3>"
+            f"<table class='feedback-groups'><thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
 
 def feedback_figure(summary, initiative, lang: str):
