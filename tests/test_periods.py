@@ -215,3 +215,29 @@ def test_trends_figure_on_dates_has_a_time_axis(form):
     assert pd.Timestamp(line) == pd.Timestamp("2023-04-16")
     assert isinstance(ax.xaxis.get_major_formatter(), (mdates.AutoDateFormatter, mdates.ConciseDateFormatter))
     plt.close(fig)
+
+
+# --------------------------------------------------------------------------- results speak in the user's periods
+
+
+def test_results_and_plots_on_months():
+    import matplotlib.pyplot as plt
+
+    from impact.did import callaway_santanna, event_study, synthetic_control, synthetic_did
+
+    data = _as_months(panel(), "YYYY-MM")
+    es = event_study(data, "y", "id", "t", "g")
+    assert es.time_unit == "month" and es.plot().get_xlabel() == "months since adoption"
+    assert es.event_time_label("fr") == "mois depuis l'adoption"
+    cs = callaway_santanna(data, "y", "id", "t", "g", n_boot=0)
+    assert cs.to_frame()["term"].iloc[0] == "ATT(2023-05,2023-02)"
+    assert cs.aggregate("dynamic").plot(lang="fr").get_xlabel() == "mois depuis l'adoption"
+    assert cs.aggregate("group").to_frame()["term"].tolist() == ["cohort 2023-05"]
+    sc = synthetic_control(data, "y", "id", "t", 0, "2023-05", placebos=False, leave_one_out=False)
+    for kind in ("trajectories", "gaps"):
+        sc.plot(kind=kind)
+    synthetic_did(data, "y", "id", "t", "d", n_reps=5, seed=1).plot()
+    plt.close("all")
+    excel = _as_months(panel(), "datetime")
+    cs = callaway_santanna(excel, "y", "id", "t", "g", n_boot=0)
+    assert cs.to_frame()["term"].iloc[0] == "ATT(2023-05-01,2023-02-01)"  # never numpy's 2023-05-01T00:00:00.000000000

@@ -34,7 +34,8 @@ import pandas as pd
 
 from impact.errors import DataError
 
-__all__ = ["PeriodScale", "infer_scale", "parse_periods", "format_period", "unit_name", "is_never", "period_text"]
+__all__ = ["PeriodScale", "infer_scale", "parse_periods", "format_period", "unit_name", "is_never", "period_text",
+           "axis_values"]
 
 #: Internal units: plain integers, months since 1970-01 (for months, quarters and years), days since 1970-01-01.
 _BASES = ("int", "month", "day")
@@ -443,3 +444,17 @@ def format_period(ordinal: int, base: str, frequency: str, locale: str = "en") -
     if frequency == "quarter" and month % 3 == 1:
         return format_date(day, "QQQ y" if lang == "fr" else "y QQQ", locale=locale)
     return format_date(day, "MMM y", locale=locale)
+
+
+def axis_values(values):
+    """Period labels a matplotlib axis can place: pandas Periods become the Timestamp of their start.
+
+    Integers and dates pass unchanged; a scalar gives a scalar. Used by the
+    plots of results whose periods were written as months or quarters.
+    """
+    if isinstance(values, pd.Period):
+        return values.to_timestamp()
+    arr = np.asarray(values)
+    if arr.dtype == object and arr.size and isinstance(arr.flat[0], pd.Period):
+        return pd.PeriodIndex(list(arr.ravel())).to_timestamp().to_numpy().reshape(arr.shape)
+    return arr

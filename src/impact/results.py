@@ -302,6 +302,15 @@ class EventStudyResult(EffectResult):
     #: Factor that makes ``vcov`` an unbiased small-sample covariance: 1 for CRV1, which already carries
     #: G/(G-1); n_clusters / cov_df for an influence-function (HC0-type) covariance.
     cov_scale: float = 1.0
+    #: What one step of event time is on the data's calendar ("month", "quarter", "year", "week", "day"
+    #: or "period" for plain integers), so that axes say "months since adoption", never bare codes.
+    time_unit: str = "period"
+
+    def event_time_label(self, lang: str = "en") -> str:
+        """Axis title for event time in ``lang``: ``months since adoption`` / ``mois depuis l'adoption``."""
+        from impact.periods import period_text, unit_name
+
+        return period_text("event_time", lang, unit=unit_name(self.time_unit, lang))
 
     def pre_trend_terms(self) -> pd.DataFrame:
         """Rows for event times before adoption, the reference period excluded."""
@@ -313,4 +322,6 @@ class EventStudyResult(EffectResult):
         """Event-study plot: estimates with pointwise (and uniform, if any) bands, reference marked."""
         from impact.plots import event_study_plot
 
+        if self.time_unit != "period":  # plain integer periods keep the plot's own wording
+            kwargs.setdefault("xlabel", self.event_time_label(kwargs.get("lang", "en")))
         return event_study_plot(self.to_frame(), reference=self.reference, ax=ax, **kwargs)

@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from impact.data import check_choice
+from impact.data import check_choice, show
+from impact.periods import infer_scale
 from impact.errors import ConfigError, EstimationError
 from impact.results import EffectResult, EventStudyResult, normal_ci, normal_pvalue
 from impact.did.inference import cluster_sums, infer, influence_vcov
@@ -291,11 +292,12 @@ def aggregate(res: GroupTimeResult, kind: Aggregation = "simple", min_e=None, ma
         G, nu = cov_degrees(res)
         return EventStudyResult(method="Callaway-Sant'Anna event study (dynamic aggregation)", terms=frame,
                                 vcov=cov, reference=reference, n_clusters=G, cov_df=nu, cov_scale=G / nu,
+                                time_unit=infer_scale(pd.Series(res.periods)).unit,
                                 **head, **common)
     labels = res.periods[comp]
     if kind == "group":
-        frame = _frame([f"cohort {g}" for g in labels], parts.est, se_c, inf.crit, res.alpha, cohort=labels)
+        frame = _frame([f"cohort {show(g)}" for g in labels], parts.est, se_c, inf.crit, res.alpha, cohort=labels)
     else:
-        frame = _frame([f"period {t}" for t in labels], parts.est, se_c, inf.crit, res.alpha, period=labels)
+        frame = _frame([f"period {show(t)}" for t in labels], parts.est, se_c, inf.crit, res.alpha, period=labels)
     return AggregateResult(method=f"Callaway-Sant'Anna ATT, {kind} aggregation", terms=frame, kind=kind,
                            influence=psi[:, :m], overall_influence=overall_psi, **head, **common)

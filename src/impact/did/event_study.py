@@ -172,6 +172,7 @@ def event_study(
         terms=terms,
         vcov=vcov,
         reference=reference,
+        time_unit=panel.scale.unit,
         n_clusters=fit.n_clusters,  # CRV1 covariance: pretrend_test's small-sample F uses G - 1 df
         assumptions={
             "Identifying assumption": "parallel trends, no anticipation",

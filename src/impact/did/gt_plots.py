@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from impact.data import show
+
 __all__ = ["group_time_heatmap", "cohort_panels"]
 
 #: English texts of the group-time charts; ``labels=`` overrides any of them (same ``{placeholders}``).
@@ -38,8 +40,8 @@ def group_time_heatmap(frame: pd.DataFrame, ax=None, cmap: str = "RdBu_r", annot
     values = grid.to_numpy(dtype=float)
     limit = np.nanmax(np.abs(values)) or 1.0
     image = ax.imshow(values, cmap=cmap, vmin=-limit, vmax=limit, aspect="auto")
-    ax.set_xticks(range(grid.shape[1]), [str(c) for c in grid.columns])
-    ax.set_yticks(range(grid.shape[0]), [str(i) for i in grid.index])
+    ax.set_xticks(range(grid.shape[1]), [show(c) for c in grid.columns])
+    ax.set_yticks(range(grid.shape[0]), [show(i) for i in grid.index])
     ax.set_xlabel(T["gt_period"])
     ax.set_ylabel(T["gt_cohort"])
     if annotate:
@@ -70,6 +72,6 @@ def cohort_panels(frame: pd.DataFrame, ax=None, labels: dict | None = None, lang
     else:
         axes = [ax] * len(cohorts)
     for a, g in zip(axes, cohorts):
-        event_study_plot(frame.loc[frame["cohort"] == g], reference=None, ax=a, title=T["gt_panel"].format(cohort=g),
+        event_study_plot(frame.loc[frame["cohort"] == g], reference=None, ax=a, title=T["gt_panel"].format(cohort=show(g)),
                          xlabel=T["event_time"], labels=labels, lang=lang)
     return axes[0]

@@ -298,6 +298,7 @@ def imputation(
         alpha=alpha,
         terms=terms,
         vcov=pd.DataFrame(vcov, index=event_times, columns=event_times),
+        time_unit=panel.scale.unit,
         reference=None,
         n_clusters=n_clusters,
         assumptions=assumptions,

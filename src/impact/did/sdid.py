@@ -28,6 +28,7 @@ from impact.data import check_alpha, check_choice, check_columns, check_int, che
 from impact.did.simplex import _fw_weights
 from impact.did.synthetic import _wide_panel
 from impact.errors import ConfigError, DataError, EstimationError
+from impact.periods import axis_values
 from impact.did._args import accepts_r_names
 from impact.results import DEFAULT_SEED, EffectResult, check_seed, normal_ci, normal_pvalue, seed_label, tidy_terms
 
@@ -504,7 +505,7 @@ class SyntheticDiDResult(EffectResult):
             ax.set_title(f"{self.method}: control unit weights")
             return ax
         traj = self.trajectories
-        x = traj["period"].to_numpy()
+        x = axis_values(traj["period"].to_numpy())  # months and quarters on a time axis
         ax.plot(x, traj["treated"], color="C0", label="treated")
         # As in synthdid's plot, the control path is shifted by the lambda-weighted
         # pre-period gap so that the parallel-trends comparison is visible.

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from impact.data import check_alpha, check_choice, check_int
+from impact.data import check_alpha, check_choice, check_int, show
 from impact.did import aggregate as _agg
 from impact.did.drdid import panel_2x2, rc_2x2
 from impact.did.cs_data import _constant_within, prepare
@@ -559,7 +559,7 @@ def callaway_santanna(
     lo, hi = normal_ci(att, inf.se, alpha)
     labels = raw.periods
     frame_out = pd.DataFrame({
-        "term": [f"ATT({labels[g]},{labels[t]})" for g, t in zip(g_code, t_code)],
+        "term": [f"ATT({show(labels[g])},{show(labels[t])})" for g, t in zip(g_code, t_code)],
         "estimate": att, "se": inf.se, "ci_low": lo, "ci_high": hi, "pvalue": normal_pvalue(att, inf.se),
         "cohort": labels[g_code], "period": labels[t_code], "event_time": t_code - g_code,
         "base_period": labels[b_code], "post": post,

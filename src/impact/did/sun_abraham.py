@@ -239,6 +239,7 @@ def sun_abraham(
         terms=terms,
         vcov=pd.DataFrame(vcov, index=event_times, columns=event_times),
         reference=reference,
+        time_unit=panel.scale.unit,
         cohort_effects=cohort_effects,
         assumptions={
             "Identifying assumption": "parallel trends with the control cohort, no anticipation",

@@ -22,6 +22,7 @@ from scipy import optimize
 from impact.data import check_alpha, period_position, show, wide_panel
 from impact.did.simplex import simplex_weights
 from impact.errors import ConfigError, DataError
+from impact.periods import axis_values
 from impact.did._args import accepts_r_names
 from impact.results import EffectResult, normal_ci
 
@@ -39,7 +40,7 @@ def _wide_panel(data: pd.DataFrame, outcome: str, unit: str, time: str, columns:
 def _period_index(periods: np.ndarray, value, name: str) -> int:
     """Code of ``value`` on the calendar of ``periods`` (any written form); a DataError when it is outside the data."""
     k = period_position(periods, value, name)
-    if k >= len(periods) or k == 0:
+    if k >= len(periods) or k <= 0:
         raise DataError(
             f"{name}={show(value)} is outside the data: periods run from {show(periods[0])} to {show(periods[-1])}, and "
             f"{name} must leave at least one period before it and one from it on"
@@ -478,13 +479,13 @@ class SyntheticControlResult(EffectResult):
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 4))
         frame = self.terms
-        x = frame["period"].to_numpy()
+        x = axis_values(frame["period"].to_numpy())  # months and quarters on a time axis
         if kind == "trajectories":
             ax.plot(x, frame["treated"], color="C0", label=str(self.treated_unit))
             ax.plot(x, frame["synthetic"], color="C1", ls="--", label=T["sc_synthetic"].format(unit=self.treated_unit))
             if self.leave_one_out is not None and len(self.leave_one_out):
                 for i, (_, g) in enumerate(self.leave_one_out.groupby("dropped", sort=False)):
-                    ax.plot(g["period"], g["synthetic"], color="C7", lw=0.7, alpha=0.6,
+                    ax.plot(axis_values(g["period"].to_numpy()), g["synthetic"], color="C7", lw=0.7, alpha=0.6,
                             label=T["sc_loo"] if i == 0 else None)
             ax.set_ylabel(T["outcome"])
         elif kind == "gaps":
@@ -500,11 +501,11 @@ class SyntheticControlResult(EffectResult):
             placebo = self.placebo_gaps
             for i, (u, g) in enumerate(placebo[~placebo["treated"]].groupby("unit", sort=False)):
                 if u in kept:
-                    ax.plot(g["period"], g["gap"], color="C7", lw=0.6, alpha=0.6, label=T["sc_placebo_lines"] if i == 0 else None)
+                    ax.plot(axis_values(g["period"].to_numpy()), g["gap"], color="C7", lw=0.6, alpha=0.6, label=T["sc_placebo_lines"] if i == 0 else None)
             ax.plot(x, frame["gap"], color="C0", lw=2, label=str(self.treated_unit))
             ax.axhline(0, color="grey", lw=0.8)
             ax.set_ylabel(T["sc_gap"])
-        ax.axvline(self.start, color="grey", lw=0.8, ls=":")
+        ax.axvline(axis_values(self.start), color="grey", lw=0.8, ls=":")
         ax.set_title(T["sc_title"].format(value=fmt_number(self.estimate, lang, 2)))
         ax.yaxis.set_major_formatter(axis_formatter(lang))
         if ax.get_legend_handles_labels()[0]:
