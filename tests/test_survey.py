@@ -167,3 +167,29 @@ def test_weights_from_fpc_when_absent(api):
     total = SurveyDesign(api["apistrat"], strata="stype", fpc="fpc").total("enroll")
     _close(total.estimate, 3687178, 0)
     _close(total.se, 114642, 0)
+
+
+def test_apiclus1_domains_lumley_example_page(dclus1, api):
+    """Lumley's domain-estimation example page: svyby(~api99+api00, ~stype+sch.wide, dclus1, svymean, keep.var=TRUE),
+    svyby(~api99, ~stype, dclus1, svymean) and svytotal(~enroll, subset(dclus1, sch.wide=="Yes" & comp.imp=="Yes"))."""
+    means = dclus1.mean("api99", by="stype").to_frame().set_index("stype")["estimate"]
+    np.testing.assert_allclose(means[["E", "H", "M"]], [607.7917, 595.7143, 608.6000], atol=5e-5)
+    published = {  # (stype, sch.wide): (api99, api00, SE api99, SE api00)
+        ("E", "No"): (601.6667, 596.3333, 47.27582, 43.49010),
+        ("E", "Yes"): (608.3485, 653.6439, 21.52493, 20.31720),
+        ("H", "No"): (662.0000, 659.3333, 29.23003, 27.00275),
+        ("H", "Yes"): (577.6364, 607.4545, 46.50125, 43.70468),
+        ("M", "No"): (611.3750, 606.3750, 41.11886, 41.11686),
+    }
+    for i, column in enumerate(("api99", "api00")):
+        frame = dclus1.mean(column, by=["stype", "sch.wide"]).to_frame(masked=False).set_index(["stype", "sch.wide"])
+        for key, values in published.items():
+            _close(frame.loc[key, "estimate"], values[i], 4)
+            _close(frame.loc[key, "se"], values[2 + i], 5)
+    # three schools answer for H/No: masked in the published table unless min_cell_size allows it
+    assert dclus1.mean("api00", by=["stype", "sch.wide"]).to_frame().set_index(["stype", "sch.wide"]).loc[("H", "No"), "masked"]
+    data = api["apiclus1"]
+    total = dclus1.total("enroll", where=(data["sch.wide"] == "Yes") & (data["comp.imp"] == "Yes"))
+    _close(total.estimate, 2406420, 0)
+    _close(total.se, 645444, 0)
+    _close(dclus1.mean("api99").se, 24.2250, 4)

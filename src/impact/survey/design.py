@@ -373,7 +373,9 @@ class SurveyDesign:
     def mean(self, column: str, by: str | None = None, where=None, *, min_cell_size: int | None = None):
         """Design-based mean of ``column`` (ratio estimator ``sum w y / sum w``), by domain.
 
-        Missing answers are item non-response: excluded from the estimate and
+        ``by`` is a column (one domain per value) or a list of columns
+        (crossed domains); ``where`` a boolean mask or column restricting
+        every estimate to a subpopulation, on the full design. Missing answers are item non-response: excluded from the estimate and
         counted in ``n_missing``; the respondent's PSU stays in the design.
         Returns a :class:`impact.survey.SurveyResult`.
         """

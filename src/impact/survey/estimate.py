@@ -69,15 +69,25 @@ def _where_mask(design, where) -> np.ndarray:
     return mask
 
 
-def domains(design, by: str | None, where) -> Domains:
-    """Code the domains of ``by`` within ``where``."""
+def domains(design, by, where) -> Domains:
+    """Code the domains of ``by`` (a column, or a list of columns crossed) within ``where``."""
     mask = _where_mask(design, where)
     if by is None:
         return Domains(np.where(mask, 0, -1), [None], None)
-    check_columns(design.data, by=by)
-    if by in RESERVED:
-        raise ConfigError(f"by column {by!r} clashes with a result column name; rename it")
-    codes, labels = pd.factorize(design.data[by], sort=True)
+    names = [by] if isinstance(by, str) else list(by)
+    check_columns(design.data, by=names)
+    clash = [name for name in names if name in RESERVED]
+    if clash or not names:
+        raise ConfigError(f"by column {clash[0]!r} clashes with a result column name; rename it" if clash
+                          else "by must name at least one column")
+    if len(names) == 1:
+        codes, labels = pd.factorize(design.data[names[0]], sort=True)
+        labels = list(labels)
+    else:
+        # crossed domains: one code per observed combination, rows with a missing part left out
+        grouped = design.data.groupby(names, sort=True, dropna=True, observed=True)
+        codes = grouped.ngroup().to_numpy()
+        labels = list(grouped.groups.keys())
     code = np.where(mask & (codes >= 0), codes, -1)
     present = np.bincount(code[code >= 0], minlength=len(labels)) > 0
     keep = np.flatnonzero(present)
@@ -85,8 +95,23 @@ def domains(design, by: str | None, where) -> Domains:
     remap[keep] = np.arange(keep.size)
     code = np.where(code >= 0, remap[np.maximum(code, 0)], -1)
     if keep.size == 0:
-        raise DataError(f"by column {by!r} is missing for every row selected by where=")
-    return Domains(code, [labels[i] for i in keep], by)
+        raise DataError(f"by column(s) {', '.join(map(repr, names))} missing for every row selected by where=")
+    return Domains(code, [labels[i] for i in keep], names[0] if len(names) == 1 else tuple(names))
+
+
+def _by_columns(dom: Domains) -> dict:
+    """The ``by`` column(s) of the tidy frame, named after the ``by`` variable(s)."""
+    if dom.by is None:
+        return {}
+    if isinstance(dom.by, str):
+        return {dom.by: dom.labels}
+    return {name: [None if label is None else label[i] for label in dom.labels] for i, name in enumerate(dom.by)}
+
+
+def _domain_name(dom: Domains, label) -> str:
+    if isinstance(dom.by, str):
+        return f"domain {dom.by}={show(label)}"
+    return "domain " + ", ".join(f"{n}={show(v)}" for n, v in zip(dom.by, label))
 
 
 @dataclass(frozen=True)
@@ -139,7 +164,7 @@ def fit(design, a, b, respond, dom: Domains, kind: str) -> Fit:
     empty = np.flatnonzero(n == 0)
     if empty.size:
         label = dom.labels[empty[0]]
-        where = f"domain {dom.by}={show(label)}" if dom.by else "the selected rows"
+        where = _domain_name(dom, label) if dom.by else "the selected rows"
         raise DataError(
             f"{where} has no respondent with an answer (item non-response: {int(missing[empty[0]])}); "
             "drop that domain with where= or check the column"
@@ -190,8 +215,7 @@ def make_result(design, *, method, statistic, column, dom: Domains, fit_: Fit, h
     k = len(fit_.estimate)
     columns = _interval_columns(design, fit_.estimate, np.sqrt(fit_.variance), fit_.n_obs, ci)
     columns = {"term": [terms_label] * k if isinstance(terms_label, str) else list(terms_label), **columns}
-    if dom.by is not None:
-        columns[dom.by] = dom.labels
+    columns.update(_by_columns(dom))
     columns.update(extra or {})
     masked = fit_.n_obs < cell
     if statistic == "difference":
@@ -320,8 +344,11 @@ def _fields(result: SurveyResult) -> dict:
 def compare(design, column, by, statistic, level, groups, where, threshold, min_cell_size) -> SurveyResult:
     """Difference of a statistic between two domains, variance from the joint linearisation."""
     check_choice("statistic", statistic, STATISTICS)
-    if by is None:
-        raise ConfigError("compare needs by=, the column whose two levels (e.g. waves) are compared")
+    if not isinstance(by, str):
+        raise ConfigError(
+            f"compare needs by= as one column whose two levels (e.g. waves) are compared (got {by!r}); "
+            "narrow other variables with where="
+        )
     dom = domains(design, by, where)
     if groups is not None:
         groups = list(groups)

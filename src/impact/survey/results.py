@@ -45,7 +45,7 @@ class SurveyResult(EffectResult):
 
     statistic: str
     column: str
-    by: str | None = None
+    by: str | tuple[str, ...] | None = None
     df: float
     deff: float
     min_cell_size: int = 11
@@ -98,9 +98,19 @@ class SurveyResult(EffectResult):
         import matplotlib.pyplot as plt
 
         frame = self.to_frame()
-        if label is None:
-            label = self.by if self.by in frame.columns else ("level" if "level" in frame.columns else "term")
-        names = [str(v) if not pd.isna(v) else str(t) for v, t in zip(frame[label], frame["term"])]
+        if label is not None:
+            keys = [label]
+        elif isinstance(self.by, tuple):
+            keys = list(self.by)
+        elif self.by is not None:
+            keys = [self.by]
+        else:
+            keys = ["level"] if "level" in frame.columns else ["term"]
+        parts = frame[keys].astype(object).where(frame[keys].notna(), None)
+        names = [
+            ", ".join(str(v) for v in row if v is not None) or term
+            for row, term in zip(parts.itertuples(index=False), frame["term"])
+        ]
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 0.6 + 0.45 * len(frame)))
         y = np.arange(len(frame))
