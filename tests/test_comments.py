@@ -408,3 +408,27 @@ def test_tfidf_and_quote_choice_agree_with_scikit_learn():
     best = np.flatnonzero(members)[np.argmax(similarity)]
     quotes = _quotes(X, members, None, np.array(texts, dtype=object), 2, 240)
     assert quotes[0] == texts[best] and len(quotes) == 2
+
+
+def test_example_barometer_comments_match_their_documented_truth():
+    """The co-created-services example plants theme phrases and personal data with a seeded script (make_data.py)."""
+    import json
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "data" / "initiatives" / "co-created-service"
+    truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    comments_truth = truth.get("survey", {})
+    if not {"planted_theme_comments", "planted_personal_data"} <= set(comments_truth):
+        pytest.skip("the example's truth.json documents no planted comment themes")
+    survey = pd.read_csv(folder / "survey.csv")
+    result = analyse_comments(survey["comment"], n_topics=2)
+    assert result.n_comments == comments_truth["n_comments"]
+    counts = result.themes.set_index("theme")["count"]
+    for theme, n in comments_truth["planted_theme_comments"].items():
+        assert counts[theme] == n, theme
+    planted = comments_truth["planted_personal_data"]
+    assert {k: result.n_masked[k] for k in planted} == {k: len(v) for k, v in planted.items()}
+    outputs = [result.summary(), result._repr_html_(), result.to_frame().to_csv()]
+    for values in planted.values():
+        for value in values:
+            assert not any(value in out for out in outputs), value
