@@ -78,11 +78,10 @@ def _effect_row(r: dict, lang: str) -> dict | None:
         return None
     noun, unit = outcome_parts(str(r.get("outcome_label") or r.get("outcome") or ""))
     digits = effect_digits(est, lo, hi)
-    x, a, b = _scale(lo, hi)
+    x, _, _ = _scale(lo, hi)
     return {"lang": lang, "title": r.get("title") or r["id"], "href": _href(r, "report"), "outcome": noun,
             "text": f"{fmt_quantity(est, unit, lang, digits)} {fmt_interval(lo, hi, lang, digits)}",
-            "x0": x(0.0), "xlo": x(lo), "xhi": x(hi), "xest": x(est),
-            "axis_lo": fmt_number(a, lang, digits), "axis_hi": fmt_number(b, lang, digits)}
+            "x0": x(0.0), "xlo": x(lo), "xhi": x(hi), "xest": x(est)}
 
 
 def _money_rows(records: list[dict], lang: str) -> list[dict]:
@@ -165,7 +164,7 @@ def _cards(records: list[dict], lang: str) -> list[dict]:
         {"label": L["index_reports_ok"], "value": L["card_indicators_of"].format(n=len(ok), total=len(records))},
         {"label": L["index_clear_effect"], "value": L["card_indicators_of"].format(n=len(clear), total=len(ok))},
         {"label": L["index_positive_npv"], "value": L["card_indicators_of"].format(n=len(positive), total=len(with_npv))},
-        {"label": L["npv"], "value": fmt_money(sum(r["npv"] for r in with_npv), lang) if with_npv else "–"},
+        {"label": L["index_total_npv"], "value": fmt_money(sum(r["npv"] for r in with_npv), lang) if with_npv else "–"},
     ]
     if total:
         cards.append({"label": L["card_indicators"],
