@@ -193,3 +193,15 @@ def test_apiclus1_domains_lumley_example_page(dclus1, api):
     _close(total.estimate, 2406420, 0)
     _close(total.se, 645444, 0)
     _close(dclus1.mean("api99").se, 24.2250, 4)
+
+
+def test_ratio_srvyr_docs(api):
+    """srvyr's survey_ratio reference page: apistrat, strata stype, weights pw (no fpc), api00/api99,
+    interval on degf (t, 197 df): 1.05 [1.04, 1.06], cv 0.00351; by awards: No 1.02 (0.00343), Yes 1.07 (0.00478)."""
+    design = SurveyDesign(api["apistrat"], weights="pw", strata="stype")
+    ratio = design.ratio("api00", "api99")
+    assert [round(x, 2) for x in (ratio.estimate, ratio.ci_low, ratio.ci_high)] == [1.05, 1.04, 1.06]
+    assert round(ratio.se / ratio.estimate, 5) == 0.00351
+    frame = design.ratio("api00", "api99", by="awards").to_frame().set_index("awards")
+    assert [round(x, 2) for x in frame["estimate"]] == [1.02, 1.07]
+    assert [round(x, 5) for x in frame["se"]] == [0.00343, 0.00478]
