@@ -77,6 +77,12 @@ def test_fpc_smaller_than_sample(data):
         SurveyDesign(data, weights="w", strata="region", psu="site", nest=True, fpc="pop")
 
 
+def test_non_positive_fpc(data):
+    data.loc[2, "pop"] = 0
+    with pytest.raises(DataError, match=r"fpc column 'pop' has 1 zero or negative value\(s\) \(first at row 2: 0\); fpc must be > 0"):
+        SurveyDesign(data, weights="w", strata="region", psu="site", nest=True, fpc="pop")
+
+
 def test_fpc_varies_within_stratum_and_mixed_kinds(data):
     data.loc[0, "pop"] = 11
     with pytest.raises(DataError, match=r"fpc column 'pop' varies within stratum 'north' \(10 to 11\)"):

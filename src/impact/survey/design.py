@@ -47,10 +47,15 @@ def _positive_finite(values: np.ndarray, role: str, column: str, index: pd.Index
     bad = values < 0 if allow_zero else values <= 0
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
+        fix = (
+            "sampling weights must be > 0: drop respondents outside the sample or fix the weights "
+            "(a domain is chosen with by= or where=, not with zero weights)"
+            if role == "weights"
+            else "fpc must be > 0: the population number of PSUs in the stratum, or the sampling fraction"
+        )
         raise DataError(
             f"{role} column {column!r} has {int(bad.sum())} {'negative' if allow_zero else 'zero or negative'} "
-            f"value(s) (first at row {show(index[first])}: {values[first]:g}); sampling weights must be > 0: "
-            "drop respondents outside the sample or fix the weights (a domain is chosen with by= or where=, not with zero weights)"
+            f"value(s) (first at row {show(index[first])}: {values[first]:g}); {fix}"
         )
 
 
