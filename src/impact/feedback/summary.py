@@ -30,8 +30,7 @@ FEEDBACK_STATISTICS = ("mean", "top_box", "net_satisfaction", "proportion")
 ROW_COLUMNS = ("question", "statistic", "wave", "group", "estimate", "se", "ci_low", "ci_high", "n", "masked")
 CHANGE_COLUMNS = ("question", "statistic", "group", "from_wave", "to_wave", "estimate", "se", "ci_low", "ci_high",
                   "pvalue", "n", "masked")
-_ALL = "\x00all"  # domain key of "all respondents" (cannot clash with a group label read from a file)
-_SEP = "\x1f"
+_SEP = "\x1f"  # joins wave and group into one domain label (cannot occur in a label read from a file)
 
 
 def _wave_labels(values: pd.Series) -> pd.Series:
@@ -55,17 +54,11 @@ def _wave_order(labels: list[str]) -> list[str]:
     return [x for _, x in sorted(zip(keys, labels))]
 
 
-def _statistic_column(frame: pd.DataFrame, q: dict, statistic: str) -> tuple[str, pd.Series]:
-    """The column whose design-based mean is the statistic (a 0/1 or -1/0/1 recoding for shares)."""
+def _net_column(frame: pd.DataFrame, q: dict) -> tuple[str, pd.Series]:
+    """Net satisfaction as a -1/0/1 recoding whose design-based mean is the statistic (missing stays missing)."""
     y = frame[q["column"]].astype(float)
-    if statistic == "mean":
-        return q["column"], y
-    if statistic == "top_box":
-        return f"_top_{q['column']}", (y >= q["threshold"]).astype(float).where(y.notna())
-    if statistic == "net_satisfaction":
-        return (f"_net_{q['column']}",
-                ((y >= q["threshold"]).astype(float) - (y <= q["dissatisfied"]).astype(float)).where(y.notna()))
-    return f"_is_{q['column']}", (y == q["level"]).astype(float).where(y.notna())
+    net = (y >= q["threshold"]).astype(float) - (y <= q["dissatisfied"]).astype(float)
+    return f"_net_{q['column']}", net.where(y.notna())
 
 
 def _design(frame: pd.DataFrame, design: dict, min_cell_size: int, alpha: float):
@@ -257,8 +250,7 @@ def summarise_feedback(
     if group is not None:
         frame["_grp"] = np.where(frame[group].isna(), None, frame["_wave"] + _SEP + frame[group].astype(str))
     # net satisfaction as a -1/0/1 recoding, for compare() (which has no such statistic)
-    needed = {_statistic_column(frame, q, "net_satisfaction")[0]: _statistic_column(frame, q, "net_satisfaction")[1]
-              for q in questions if "net_satisfaction" in q["statistics"]}
+    needed = dict(_net_column(frame, q) for q in questions if "net_satisfaction" in q["statistics"])
     frame = frame.assign(**needed)
     design = {k: v for k, v in dict(weights=weights, strata=strata, psu=psu, fpc=fpc).items() if v is not None}
     svy = _design(frame, design | (extra_design or {}), min_cell_size, alpha)
@@ -272,7 +264,7 @@ def summarise_feedback(
     rows, changes = [], []
     for q in questions:
         for stat in q["statistics"]:
-            column = _statistic_column(frame, q, stat)[0]
+            column = _net_column(frame, q)[0] if stat == "net_satisfaction" else q["column"]
             for domain in domains:
                 est = _estimate(svy, stat, q, column, domain)
                 keys = est.index.to_numpy()
@@ -298,8 +290,13 @@ def summarise_feedback(
     rows_frame = pd.concat(rows, ignore_index=True)[list(ROW_COLUMNS)]
     rows_frame["group"] = rows_frame["group"].astype(object).where(rows_frame["group"].notna(), None)
     order = {w: i for i, w in enumerate(waves)}
-    rows_frame = rows_frame.assign(_o=rows_frame["wave"].map(order)).sort_values(
-        ["question", "statistic", "group", "_o"], na_position="first", kind="stable").drop(columns="_o")
+    q_order = {q["column"]: i for i, q in enumerate(questions)}
+    s_order = {st: i for i, st in enumerate(FEEDBACK_STATISTICS)}
+    # rows come out question by question and statistic by statistic as the yaml lists them
+    rows_frame = rows_frame.assign(_o=rows_frame["wave"].map(order), _g=rows_frame["group"].notna()).sort_values(
+        ["_g", "group", "_o"], na_position="first", kind="stable")
+    rows_frame = rows_frame.assign(_q=rows_frame["question"].map(q_order), _s=rows_frame["statistic"].map(s_order))
+    rows_frame = rows_frame.sort_values(["_q", "_s"], kind="stable").drop(columns=["_o", "_g", "_q", "_s"])
     return FeedbackSummary(rows=rows_frame.reset_index(drop=True),
                            changes=pd.DataFrame(changes, columns=list(CHANGE_COLUMNS)),
                            waves=tuple(waves), labels={q["column"]: q.get("label") or q["column"] for q in questions},
