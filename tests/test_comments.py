@@ -432,3 +432,39 @@ def test_example_barometer_comments_match_their_documented_truth():
     for values in planted.values():
         for value in values:
             assert not any(value in out for out in outputs), value
+
+
+def _random_cases(seed=2024, n=200):
+    """Seeded random personal data (with its kind) and random harmless numbers, written as people write them."""
+    rng = np.random.default_rng(seed)
+    sep = lambda: rng.choice([" ", ".", "-", ""])  # noqa: E731
+    cases = []
+    for _ in range(n):
+        s = sep()
+        pairs = [f"{rng.integers(0, 100):02d}" for _ in range(4)]
+        cases.append(("phone", f"0{rng.integers(1, 10)}{s}" + s.join(pairs)))
+        cases.append(("phone", f"+33{rng.choice([' ', ''])}{rng.integers(1, 10)}{s}" + s.join(pairs)))
+        dept = rng.choice([f"{rng.integers(1, 96):02d}", "2A", "2B"])
+        body = f"{rng.choice([1, 2])}{rng.integers(0, 100):02d}{rng.integers(1, 13):02d}{dept}" \
+               f"{rng.integers(1, 1000):03d}{rng.integers(1, 1000):03d}"
+        spaced = " ".join([body[0], body[1:3], body[3:5], body[5:7], body[7:10], body[10:13], _nir_key(body)])
+        cases.append(("nir", rng.choice([spaced, body + _nir_key(body)])))
+        digits = "".join(str(d) for d in rng.integers(0, 10, 23))
+        iban = f"FR{rng.integers(10, 100)}{digits}"
+        cases.append(("iban", rng.choice([iban, " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))])))
+        cases.append(("none", f"{rng.integers(1, 100)} {rng.integers(0, 1000):03d} €"))
+        cases.append(("none", f"{rng.integers(1, 29):02d}/{rng.integers(1, 13):02d}/{rng.integers(1990, 2031)}"))
+        cases.append(("none", f"{rng.integers(1, 60)} minutes, {rng.integers(1, 12)} semaines, en {rng.integers(1990, 2031)}"))
+    return cases
+
+
+def test_seeded_random_personal_data_is_masked_and_numbers_are_not():
+    cases = _random_cases()
+    texts = pd.Series([f"Mon numéro : {raw}, merci." for _, raw in cases])
+    masked, counts = mask_comments(texts)
+    kinds = pd.Series([k for k, _ in cases])
+    placeholder = {"phone": "[téléphone]", "nir": "[NIR]", "iban": "[IBAN]"}
+    for kind, text in placeholder.items():
+        assert (masked[kinds == kind] == f"Mon numéro : {text}, merci.").all(), masked[kinds == kind].head()
+        assert counts[kind] == (kinds == kind).sum()
+    assert (masked[kinds == "none"] == texts[kinds == "none"]).all()
