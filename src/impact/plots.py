@@ -112,7 +112,8 @@ def event_study_plot(
     ax.yaxis.set_major_formatter(axis_formatter(lang))
     if title:
         ax.set_title(title)
-    ax.legend(frameon=False, fontsize="small")
+    # Below the axes: a legend inside an event study hides estimates wherever it is put.
+    ax.legend(frameon=False, fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     return ax
 
 

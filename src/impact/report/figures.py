@@ -4,7 +4,8 @@ The library's plotting functions take ``labels=`` (their texts) and ``lang=``
 (their number formats) with English defaults; this module hands them the
 catalogue's words, so the library never imports the report. A chart is
 embedded as a PNG with ``alt`` text, its bounding box fitted to every label
-(``bbox_inches="tight"``), so no label is cut. :func:`figure_texts` dumps the
+(``bbox_inches="tight"``), so no label is cut, and any axis still on
+matplotlib's default number format gets the report's (Babel). :func:`figure_texts` dumps the
 text a chart shows, from its SVG, so tests can check that a French chart
 holds no English.
 """
@@ -20,7 +21,7 @@ from html import unescape
 from impact.report.i18n import labels
 from impact.report.templating import render
 
-__all__ = ["chart_labels", "figure_html", "figure_texts"]
+__all__ = ["chart_labels", "figure_html", "figure_texts", "localise_axes"]
 
 #: Catalogue keys a chart may use; each plotting function reads the ones it knows.
 CHART_KEYS = (
@@ -58,12 +59,29 @@ def _wrap_titles(fig) -> None:
             ax.set_title(textwrap.fill(title, limit))
 
 
+def localise_axes(fig, lang: str) -> None:
+    """Give every plain numeric axis of ``fig`` Babel tick labels in ``lang`` (``0,45``, ``1 200``, never ``1e7``).
+
+    Only matplotlib's default number formatter is replaced: date, category
+    and already localised axes keep theirs, so this is safe on any chart.
+    """
+    from matplotlib.ticker import ScalarFormatter
+
+    from impact.formats import axis_formatter
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if type(axis.get_major_formatter()) is ScalarFormatter:
+                axis.set_major_formatter(axis_formatter(lang))
+
+
 def figure_html(fig, lang: str, alt: str, caption: str | None = None, dpi: int = 110) -> str:
     """``<figure>`` with the chart as an embedded PNG and ``alt`` text; closes the figure.
 
     ``fig`` is a matplotlib Figure or Axes.
     """
     fig = getattr(fig, "figure", fig)
+    localise_axes(fig, lang)
     _wrap_titles(fig)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
