@@ -205,3 +205,8 @@ def test_ratio_srvyr_docs(api):
     frame = design.ratio("api00", "api99", by="awards").to_frame().set_index("awards")
     assert [round(x, 2) for x in frame["estimate"]] == [1.02, 1.07]
     assert [round(x, 5) for x in frame["se"]] == [0.00343, 0.00478]
+
+
+def test_design_from_a_file():
+    design = SurveyDesign(DATA / "apiclus1.csv", weights="pw", psu="dnum", fpc="fpc")
+    _close(design.mean("api00").se, 23.542, 3)

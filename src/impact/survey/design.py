@@ -8,12 +8,13 @@ Taylor-linearised or replicate-weight variances.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal, Sequence
 
 import numpy as np
 import pandas as pd
 
-from impact.data import check_alpha, check_choice, check_columns, check_int, show
+from impact.data import check_alpha, check_choice, check_columns, check_int, read_table, show
 from impact.errors import ConfigError, DataError
 from impact.survey.linearize import Layout
 from impact.survey.replicate import REPLICATE_TYPES, ReplicateSpec, replicate_spec
@@ -77,8 +78,9 @@ class SurveyDesign:
 
     Parameters
     ----------
-    data : DataFrame
-        One row per respondent.
+    data : DataFrame or path
+        One row per respondent (or a CSV, Excel or Parquet file of them, read
+        with :func:`impact.data.read_table`).
     weights : str, optional
         Column of sampling weights (inverse inclusion probabilities), all
         > 0. Default: ``N_h / n_h`` from ``fpc`` when it is given (every
@@ -168,6 +170,8 @@ class SurveyDesign:
     ):
         if isinstance(replicate_weights, str):
             replicate_weights = [replicate_weights]
+        if isinstance(data, (str, Path)):
+            data = read_table(data)  # a CSV, Excel or Parquet export of the survey
         check_columns(data, weights=weights, strata=strata, psu=psu, fpc=fpc, replicate_weights=replicate_weights)
         check_choice("lonely_psu", lonely_psu, LONELY_PSU)
         if not isinstance(nest, (bool, np.bool_)):
