@@ -385,6 +385,21 @@ def dynamic_result(results: dict, headline: str):
     return None
 
 
+def in_window(result, window):
+    """The event study restricted, for display, to ``design.event_window`` (estimates and tests unchanged).
+
+    Returns ``result`` itself when there is no window or it would leave nothing.
+    """
+    import dataclasses
+
+    if result is None or not window or getattr(result, "terms", None) is None or "event_time" not in result.terms:
+        return result
+    keep = result.terms["event_time"].between(min(window), max(window))
+    if keep.all() or not keep.any():
+        return result
+    return dataclasses.replace(result, terms=result.terms.loc[keep].reset_index(drop=True))
+
+
 def _for_sensitivity(results: dict, dynamic, max_post: int = 6):
     """An event study normalised at -1 with at most ``max_post`` post periods, or None.
 
