@@ -350,7 +350,10 @@ def check_complete(data: pd.DataFrame, column: str, role: str) -> None:
     """Raise :class:`DataError` naming the rows where an identifier column (unit, time) is missing."""
     missing = np.array(pd.isna(data[column]), dtype=bool)
     if data[column].dtype == object or pd.api.types.is_string_dtype(data[column]):
-        missing = missing | (data[column].astype("string").str.strip() == "").fillna(False).to_numpy(dtype=bool)
+        # Blank cells count as missing; decided on the distinct values, then mapped back to the rows.
+        inverse, uniques = pd.factorize(data[column])
+        blank = (pd.Series(uniques, dtype=object).map(lambda v: isinstance(v, str) and not v.strip())).to_numpy(dtype=bool)
+        missing = missing | np.append(blank, False)[inverse]
     if missing.any():
         raise DataError(
             f"{role} column {column!r} has {int(missing.sum())} missing value{'s' if missing.sum() > 1 else ''} "

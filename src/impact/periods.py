@@ -102,9 +102,14 @@ def is_never(values: pd.Series) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return missing | (np.nan_to_num(values.to_numpy(dtype=float), nan=0.0) == 0)
     if values.dtype == object or pd.api.types.is_string_dtype(values):
-        text = values.astype(str).str.strip()
-        numeric = pd.to_numeric(values.where(~missing), errors="coerce")
-        return missing | text.isin(_NEVER_STRINGS).to_numpy() | (numeric == 0).to_numpy()
+        # Decide on the distinct values (a cohort column has a handful), then map back to the rows.
+        inverse, uniques = pd.factorize(values)
+        uniq = pd.Series(uniques, dtype=object)
+        text = uniq.astype(str).str.strip()
+        numeric = pd.to_numeric(uniq.where(uniq.map(lambda v: isinstance(v, (str, int, float, np.number)))),
+                                errors="coerce")
+        never_u = (text.isin(_NEVER_STRINGS) | (numeric == 0)).to_numpy(dtype=bool)
+        return missing | np.append(never_u, True)[inverse]
     return missing
 
 
@@ -165,7 +170,7 @@ def _parse_strings(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def parse_periods(values: pd.Series, column: str, role: str = "time") -> tuple[np.ndarray, str, np.ndarray]:
-    """Parse non-missing period values into ``(ordinals, base, written)``.
+    """Parse non-missing period values into ``(ordinals, base, written)``, one of each per value.
 
     ``base`` is ``"int"``, ``"month"`` or ``"day"``; ``ordinals`` are integers
     on that base (months since January 1970, days since 1970-01-01);
@@ -178,6 +183,29 @@ def parse_periods(values: pd.Series, column: str, role: str = "time") -> tuple[n
         A value matches no accepted form, or the column mixes forms of
         different kinds (months and plain dates, integers and dates).
     """
+    ords, base, written, inverse = _parse_distinct(values, column, role)
+    return ords, base, written[inverse]
+
+
+def _parse_distinct(values: pd.Series, column: str, role: str):
+    """As :func:`parse_periods`, with ``written`` per distinct value and each row's distinct value.
+
+    Only the distinct values are parsed (a hash of the column first), so ten
+    million rows cost one ``pandas.factorize``.
+    """
+    inverse, uniques = pd.factorize(values)
+    inverse = inverse.astype(np.intp)
+    if (inverse < 0).any():  # callers drop or refuse missing periods first; never code one silently
+        raise DataError(f"{role} column {column!r} has missing values ({_rows(values.index, inverse < 0)}); "
+                        "fill them or remove those rows")
+    rows = lambda mask: _rows(values.index, np.asarray(mask)[inverse])  # noqa: E731
+    ords, base, written = _parse_values(pd.Series(uniques), column, role, rows)
+    return ords[inverse], base, written, inverse
+
+
+def _parse_values(values: pd.Series, column: str, role: str, rows=None):
+    """Ordinals, base and written frequency of each of ``values`` (distinct values: few)."""
+    rows = rows or (lambda mask: _rows(values.index, mask))
     if len(values) == 0:
         return np.zeros(0, dtype=np.int64), "int", np.zeros(0, dtype=object)
     if isinstance(values.dtype, pd.PeriodDtype):
@@ -205,7 +233,7 @@ def parse_periods(values: pd.Series, column: str, role: str = "time") -> tuple[n
         bad = ~np.isfinite(num) | (num != np.round(num))
         if bad.any():
             raise DataError(f"{role} column {column!r} has values that are not whole numbers, e.g. "
-                            f"{_show(values[bad].iloc[0])} ({_rows(values.index, bad)}); "
+                            f"{_show(values[bad].iloc[0])} ({rows(bad)}); "
                             "periods are integers, dates or strings such as 2023-07")
         return num.astype(np.int64), "int", np.full(len(num), "int", dtype=object)
     # Object or string: strings in the usual forms, or Python dates/periods/numbers (Excel mixes them).
@@ -226,19 +254,19 @@ def parse_periods(values: pd.Series, column: str, role: str = "time") -> tuple[n
         per = pd.PeriodIndex(uniq[periods_].tolist()) if len({p.freqstr for p in uniq[periods_]}) == 1 else None
         if per is None:
             raise DataError(f"{role} column {column!r} mixes periods of different frequencies; use one")
-        o, b, w = parse_periods(pd.Series(per), column, role)
+        o, b, w = _parse_values(pd.Series(per), column, role)
         ordinal[idx], base[idx], written[idx] = o, {"int": 0, "month": 1, "day": 2}[b], w
     if stamps.any():
         idx = np.flatnonzero(stamps.to_numpy())
         ts = pd.to_datetime(uniq[stamps].tolist())
-        o, b, w = parse_periods(pd.Series(ts), column, role)
+        o, b, w = _parse_values(pd.Series(ts), column, role)
         ordinal[idx], base[idx], written[idx] = o, {"int": 0, "month": 1, "day": 2}[b], w
     if (base < 0).any():
         bad_values = uniq[base < 0]
         bad_rows = np.isin(codes, np.flatnonzero(base < 0))
         raise DataError(
             f"{role} column {column!r} has values that are not periods: "
-            f"{', '.join(_show(v) for v in bad_values[:3])} ({_rows(values.index, bad_rows)}); "
+            f"{', '.join(_show(v) for v in bad_values[:3])} ({rows(bad_rows)}); "
             "write periods as integers, dates, or strings such as 2023-07, 07/2023, 2023-07-01, 2023Q3, 2023-T3 or 2023"
         )
     kinds = set(base.tolist())
@@ -364,53 +392,55 @@ class PeriodScale:
         sample). A value off the grid is a :class:`DataError` naming it.
         """
         column = column or self.column
-        ords, base, written = parse_periods(values, column, role)
+        ords, base, written, inverse = _parse_distinct(values, column, role)
+        # Checks run on the distinct values (few); a failing one is mapped back to its rows for the message.
+        ords_u = np.zeros(len(written), dtype=np.int64)
+        ords_u[inverse] = ords
+
+        def fail(mask_u, text):
+            rows_mask = np.asarray(mask_u)[inverse]
+            raise DataError(text.format(value=_show(values[rows_mask].iloc[0]), rows=_rows(values.index, rows_mask)))
+
         coarse = {"Y": ("month", "quarter"), "Q": ("month",)}
         wrong = np.isin(written, [w for w, f in coarse.items() if self.frequency in f])
         if base == self.base == "month" and wrong.any():
             name = {"Y": "a year", "Q": "a quarter"}[written[wrong][0]]
-            raise DataError(
-                f"{role} column {column!r} has {_show(values[wrong].iloc[0])}, {name}, but {self.column!r} holds "
-                f"{self.frequency}s ({_rows(values.index, wrong)}); give the first treated {self.frequency}"
-            )
+            fail(wrong, f"{role} column {column!r} has {{value}}, {name}, but {self.column!r} holds "
+                        f"{self.frequency}s ({{rows}}); give the first treated {self.frequency}")
         if base == "day" and self.base == "month":
-            d = ords.astype("datetime64[D]")
-            inside = d != d.astype("datetime64[M]").astype("datetime64[D]")
-            raise DataError(
-                f"{role} column {column!r} has {_show(values[inside].iloc[0])} ({_rows(values.index, inside)}), "
-                f"which falls inside a {self.frequency} of "
-                f"{self.column!r} rather than on its first day; give the first treated {self.frequency} "
-                "(e.g. 2023-07 or 2023-07-01)"
-            )
+            d = ords_u.astype("datetime64[D]")
+            fail(d != d.astype("datetime64[M]").astype("datetime64[D]"),
+                 f"{role} column {column!r} has {{value}} ({{rows}}), which falls inside a {self.frequency} of "
+                 f"{self.column!r} rather than on its first day; give the first treated {self.frequency} "
+                 "(e.g. 2023-07 or 2023-07-01)")
         if base != self.base:
             if self.base == "month" and base == "int" and self.frequency == "year":
-                ords = (ords - 1970) * 12
+                ords, ords_u = (ords - 1970) * 12, (ords_u - 1970) * 12
             elif self.base == "int" and base == "month" and (written == "Y").all():
-                ords = ords // 12 + 1970
+                ords, ords_u = ords // 12 + 1970, ords_u // 12 + 1970
             else:
                 kind = {"int": "numbers", "month": "months, quarters or years", "day": "dates"}
                 raise DataError(
                     f"{role} column {column!r} holds {kind[base]} (e.g. {_show(values.iloc[0])}) but the time column "
                     f"{self.column!r} holds {kind[self.base]}; write both the same way"
                 )
-        offset = ords - self.start
-        off = offset % self.step != 0
+        off = (ords_u - self.start) % self.step != 0
         if off.any():
             what = self.frequency if self.step == 1 else f"{self.frequency} grid (every {self.step})"
-            raise DataError(
-                f"{role} column {column!r} has {_show(values[off].iloc[0])}, which falls between two periods of "
-                f"the {what} calendar of {self.column!r} ({_rows(values.index, off)}); give the first "
-                f"treated period as one of the periods of {self.column!r}"
-            )
-        return offset // self.step
+            fail(off, f"{role} column {column!r} has {{value}}, which falls between two periods of the {what} "
+                      f"calendar of {self.column!r} ({{rows}}); give the first treated period as one of the periods "
+                      f"of {self.column!r}")
+        return (ords - self.start) // self.step
 
 
 def infer_scale(values: pd.Series, column: str = "time") -> PeriodScale:
     """The calendar of a time column (no missing values): base, first period, step, number of codes."""
-    ords, base, written = parse_periods(values, column, "time")
+    ords, base, written, inverse = _parse_distinct(values, column, "time")
     if ords.size == 0:
         raise DataError(f"time column {column!r} has no values")
-    uniq = np.unique(ords)
+    ords_u = np.zeros(len(written), dtype=np.int64)
+    ords_u[inverse] = ords
+    uniq = np.unique(ords_u)
     start = int(uniq[0])
     step = int(np.gcd.reduce(np.diff(uniq))) if len(uniq) > 1 else 1
     n = (int(uniq[-1]) - start) // step + 1
