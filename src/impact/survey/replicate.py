@@ -148,6 +148,8 @@ def replicate_estimates(a, b, code, k: int, spec: ReplicateSpec) -> np.ndarray:
 
 def replicate_variance(replicates: np.ndarray, estimate: np.ndarray, spec: ReplicateSpec) -> np.ndarray:
     """``scale * sum_r rscale_r (theta_r - centre)^2`` for each row of ``replicates``."""
-    centre = estimate[:, None] if spec.mse else replicates.mean(axis=1, keepdims=True)
+    # R's svrVar: the replicate mean leaves out replicates that carry no weight (rscale 0, e.g. a census stratum)
+    used = spec.rscales > 0
+    centre = estimate[:, None] if spec.mse else replicates[:, used].mean(axis=1, keepdims=True)
     dev = replicates - centre
     return spec.scale * (dev * dev) @ spec.rscales
