@@ -134,3 +134,23 @@ def test_placebo_accepts_callable_and_validates():
         placebo_test(df, "y", "id", "t", "g", shift=5)
     with pytest.raises(DataError, match="'gg' not found"):
         placebo_test(df, "y", "id", "t", "gg")
+
+
+def test_effective_degrees_of_freedom():
+    from impact.did.diagnostics import effective_df
+
+    # Equal contributions from 12 clusters: 12. One cluster carrying nearly everything: about 1.
+    signs = np.resize([1.0, -1.0], 12)
+    assert effective_df(np.column_stack([signs, np.roll(signs, 1) * 2.0])) == pytest.approx(12.0)
+    lopsided = np.r_[100.0, np.full(11, 0.01)][:, None]
+    assert effective_df(lopsided) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_imputation_pretest_counts_the_clusters_that_carry_the_leads():
+    df = staggered_panel(seed=5, n_units=60, n_periods=8, cohorts=(0, 4, 6))
+    res = imputation(df, "y", "id", "t", "g")
+    test = pretrend_test(res)
+    # The scores reproduce the covariance, and the effective df is below G - 1 = 59.
+    np.testing.assert_allclose(res.scores.T @ res.scores, res.vcov.to_numpy(), rtol=1e-10, atol=1e-14)
+    assert test.df2 < 59 - test.df + 1
+    assert f"p = {test.pvalue:.3g}" in res.assumptions["Pre-trend test"]

@@ -302,6 +302,10 @@ class EventStudyResult(EffectResult):
     #: Factor that makes ``vcov`` an unbiased small-sample covariance: 1 for CRV1, which already carries
     #: G/(G-1); n_clusters / cov_df for an influence-function (HC0-type) covariance.
     cov_scale: float = 1.0
+    #: Cluster scores (clusters x the coefficients of ``vcov``, same order) with ``vcov = scores' scores``,
+    #: when the estimator has them: pretrend_test then counts the clusters that carry the leads (their
+    #: effective number) instead of assuming all clusters weigh alike.
+    scores: np.ndarray | None = field(default=None, repr=False)
     #: What one step of event time is on the data's calendar ("month", "quarter", "year", "week", "day"
     #: or "period" for plain integers), so that axes say "months since adoption", never bare codes.
     time_unit: str = "period"

@@ -15,7 +15,7 @@ from impact.did._args import accepts_r_names
 from impact.errors import ConfigError, EstimationError
 from impact.results import EventStudyResult, Summary
 
-__all__ = ["pretrend_test", "PretrendTest", "placebo_test", "lead_contrasts", "wald_tests", "DEFAULT_LEADS"]
+__all__ = ["pretrend_test", "PretrendTest", "placebo_test", "lead_contrasts", "wald_tests", "effective_df", "DEFAULT_LEADS"]
 
 _PLACEBO_ESTIMATORS = ("sun_abraham", "imputation", "event_study", "callaway_santanna")
 
@@ -68,7 +68,7 @@ def wald_tests(b: np.ndarray, V: np.ndarray, n_clusters: int, cov_df: int | None
            "F_pvalue": None}
     if q and nu - q + 1 >= 1:
         F = W / cov_scale * (nu - q + 1) / (q * nu)
-        out.update(F=float(F), df2=int(nu - q + 1), F_pvalue=float(stats.f.sf(F, q, nu - q + 1)))
+        out.update(F=float(F), df2=nu - q + 1, F_pvalue=float(stats.f.sf(F, q, nu - q + 1)))
     return out
 
 
@@ -89,7 +89,7 @@ class PretrendTest:
     event_times: tuple[int, ...]
     method: str
     test: str = "F"
-    df2: int | None = None
+    df2: float | None = None
     wald: float = float("nan")
     chi2_pvalue: float = float("nan")
     binned: tuple[int, ...] = ()
@@ -104,7 +104,7 @@ class PretrendTest:
     def label(self) -> str:
         """``F(q, df2) = x`` or ``chi2(q) = x``."""
         if self.test == "F":
-            return f"F({self.df}, {self.df2}) = {self.statistic:.4g}"
+            return f"F({self.df}, {self.df2:.4g}) = {self.statistic:.4g}"
         return f"chi2({self.df}) = {self.statistic:.4g}"
 
     def leads_text(self) -> str:
@@ -191,7 +191,11 @@ def pretrend_test(result: EventStudyResult, *, test: str = "F", leads: int | Non
     ``T^2`` correction treats ``V`` as estimated with ``nu`` degrees of
     freedom (``G - 1`` for a CRV1 covariance; ``G`` minus the cohort and
     comparison-group means for Callaway-Sant'Anna's influence functions,
-    whose covariance is first made unbiased by ``G / nu``) and refers
+    whose covariance is first made unbiased by ``G / nu``; when the result
+    carries its cluster scores, as the imputation estimator's does, the
+    effective number of clusters that carry the leads, Satterthwaite's
+    ``q^2 / sum_g h_g^2`` with ``h_g`` each cluster's share of the
+    statistic, if smaller than ``G - 1``) and refers
     ``T^2 (nu - q + 1) / (q nu)`` to F(q, nu - q + 1). Far leads rest on a
     few early-adopting units and are the noisiest, so by default they are
     averaged into one bin, which keeps ``q`` at most ``leads + 1``; a linear
@@ -209,6 +213,10 @@ def pretrend_test(result: EventStudyResult, *, test: str = "F", leads: int | Non
     ----------
     Hotelling, H. (1931). The generalization of Student's ratio. *Annals of
     Mathematical Statistics*, 2(3), 360-378. https://doi.org/10.1214/aoms/1177732979
+
+    Carter, A. V., Schnepel, K. T. and Steigerwald, D. G. (2017). Asymptotic
+    behavior of a t-test robust to cluster heterogeneity. *Review of
+    Economics and Statistics*, 99(4), 698-709. https://doi.org/10.1162/REST_a_00639
 
     Pustejovsky, J. E. and Tipton, E. (2018). Small-sample methods for
     cluster-robust variance estimation and hypothesis testing in fixed
@@ -242,11 +250,29 @@ def pretrend_test(result: EventStudyResult, *, test: str = "F", leads: int | Non
     if G is None and test == "F":
         raise ConfigError("the event-study result does not say how many clusters its covariance rests on "
                           "(n_clusters or n_units); use test='chi2'")
-    return _pretrend(b, V, times, G, result.cov_df, result.cov_scale, result.method, test, leads)
+    scores = None
+    if result.scores is not None:
+        scores = result.scores[:, result.vcov.index.get_indexer(times)]
+    return _pretrend(b, V, times, G, result.cov_df, result.cov_scale, result.method, test, leads, scores)
 
 
-def _pretrend(b, V, times, G, cov_df, cov_scale, method, test="F", leads=DEFAULT_LEADS) -> PretrendTest:
-    """:func:`pretrend_test` on arrays (leads ``times`` with estimates ``b`` and covariance ``V``)."""
+def effective_df(scores: np.ndarray) -> float:
+    """Satterthwaite degrees of freedom of the covariance ``S'S`` of ``q`` restrictions with cluster scores ``S``.
+
+    Each cluster contributes ``h_g = s_g' (S'S)^-1 s_g`` (the ``h_g`` sum to
+    ``q``); with equal contributions the answer is ``G``, and it falls towards
+    the number of clusters that carry the restrictions when a few dominate:
+    ``q^2 / sum_g h_g^2`` (Satterthwaite 1946; the effective number of
+    clusters of Carter, Schnepel & Steigerwald 2017).
+    """
+    V = scores.T @ scores
+    h = np.einsum("gq,gq->g", scores @ np.linalg.pinv(V), scores)
+    q = h.sum()
+    return float(q * q / np.sum(h**2))
+
+
+def _pretrend(b, V, times, G, cov_df, cov_scale, method, test="F", leads=DEFAULT_LEADS, scores=None) -> PretrendTest:
+    """:func:`pretrend_test` on arrays (leads ``times`` with estimates ``b``, covariance ``V``, cluster ``scores``)."""
     if test == "chi2" and G is None:
         G = len(times) + 1  # chi2 does not use the clusters; any count lets the shared code run
     G = int(G)
@@ -256,7 +282,11 @@ def _pretrend(b, V, times, G, cov_df, cov_scale, method, test="F", leads=DEFAULT
     while True:
         A, order, binned = lead_contrasts(times, leads)
         bq, Vq = A @ b[order], A @ V[np.ix_(order, order)] @ A.T
-        out = wald_tests(bq, Vq, G, cov_df, cov_scale)
+        df = cov_df
+        if scores is not None and cov_df is None:
+            # Clusters carrying the leads, not all clusters: far fewer when few units identify them.
+            df = min(G - 1, effective_df(scores[:, order] @ A.T))
+        out = wald_tests(bq, Vq, G, df, cov_scale)
         if test == "chi2" or out["F"] is not None or leads == 0:
             break
         # More restrictions than the covariance has degrees of freedom: start the bin earlier.

@@ -285,7 +285,7 @@ def imputation(
     if k_pre:
         # The same small-sample test as pretrend_test (far leads binned, Hotelling F); chi2 figure beside it.
         test = _pretrend(beta_pre, vcov_all[:k_pre, :k_pre], leads.astype(int), n_clusters, None, 1.0,
-                         "imputation")
+                         "imputation", scores=S[:, :k_pre])
         assumptions["Pre-trend test"] = (
             f"{test.label}, p = {test.pvalue:.3g} ({test.name}; leads {test.leads_text()}); "
             f"uncorrected chi2({test.df}) = {test.wald:.3g}, p = {test.chi2_pvalue:.3g}"
@@ -301,6 +301,7 @@ def imputation(
         time_unit=panel.scale.unit,
         reference=None,
         n_clusters=n_clusters,
+        scores=S[:, idx],
         assumptions=assumptions,
         notes=tuple(notes),
     )
