@@ -12,13 +12,16 @@ item non-response, 13 regions as the domain), then times, fastest of
 - ``design.compare("score", by="wave")`` (joint linearisation of two waves);
 - the same mean with every respondent its own PSU (1M PSUs: the sparse path);
 - optionally (``--samplics``) samplics' ``TaylorEstimator`` mean by region on the same data;
-- optionally (``--replicates R``) a mean by region from R bootstrap replicate weights.
+- optionally (``--replicates R``) a mean by region from R bootstrap replicate weights;
+- optionally (``--coverage N``) the coverage simulation of ``tests/test_survey_simulation.py``
+  (same population and design) with N replications instead of the test's 300.
 
 Usage::
 
     .venv/bin/python benchmarks/survey.py                     # 1,000,000 respondents
     .venv/bin/python benchmarks/survey.py --samplics          # and samplics on the same data
     .venv/bin/python benchmarks/survey.py --rows 200000 --replicates 80
+    .venv/bin/python benchmarks/survey.py --rows 0 --coverage 2000     # coverage only
 
 The machine is shared: expect run-to-run noise, hence the fastest of several runs, and the
 process CPU time beside the wall time (with NumPy single-threaded here, CPU time is what the
@@ -70,6 +73,41 @@ def best_of(repeat: int, fn):
     return (min(wall), min(cpu)), value
 
 
+def coverage(reps: int, seed: int = 99) -> None:
+    """The test's coverage simulation, more replications: share of 95% intervals covering the truth."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    import test_survey_simulation as sim
+
+    population = sim.population.__wrapped__()
+    truth = {
+        "mean": population["score"].mean(),
+        "top_box": (population["score"] >= 8).mean(),
+        "online_mean": population.loc[population["online"], "score"].mean(),
+    }
+    rng = np.random.default_rng(seed)
+    hits = dict.fromkeys([*truth, "mean_ignoring_clusters"], 0)
+    for _ in range(reps):  # replications, not rows
+        sample = sim._draw(population, rng)
+        design = SurveyDesign(sample, weights="w", strata="stratum", psu="cluster", fpc="N")
+        online = design.mean("score", by="online").to_frame().set_index("online").loc[True]
+        intervals = {
+            "mean": design.mean("score"),
+            "top_box": design.top_box("score", 8),
+            "online_mean": online,
+            "mean_ignoring_clusters": SurveyDesign(sample, weights="w", strata="stratum").mean("score"),
+        }
+        for key, res in intervals.items():
+            low, high = (res["ci_low"], res["ci_high"]) if key == "online_mean" else (res.ci_low, res.ci_high)
+            hits[key] += low <= truth[key.replace("_ignoring_clusters", "")] <= high
+    se = np.sqrt(0.95 * 0.05 / reps)
+    print(f"coverage of 95% intervals, {reps} replications (binomial SE {100 * se:.2f} points):")
+    for key, value in hits.items():
+        print(f"  {key:<24} {100 * value / reps:6.2f}%")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -77,7 +115,12 @@ def main(argv=None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--samplics", action="store_true")
     parser.add_argument("--replicates", type=int, default=0)
+    parser.add_argument("--coverage", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.coverage:
+        coverage(args.coverage)
+    if not args.rows:
+        return
 
     data = make_survey(args.rows, args.psus)
     print(f"{args.rows:,} respondents, 20 strata, {args.psus:,} PSUs, 13 regions, fastest of {args.repeat}")

@@ -423,6 +423,14 @@ class SurveyDesign:
         ``statistic`` is ``"mean"``, ``"proportion"`` (of ``level``),
         ``"total"`` or ``"top_box"`` (share at or above ``threshold``).
         ``groups=(first, second)`` picks two levels when ``by`` has more.
+
+        Both domains are estimated on the same design, so the variance of the
+        difference is ``V1 + V2 - 2 C12`` with the covariance from the joint
+        linearisation (or the replicates): positive when the waves share
+        PSUs (a panel of sites), zero when each wave was drawn independently.
+        Two independently drawn waves are two strata of one design: build it
+        with the wave in the strata (e.g. a column ``wave_region``) so that
+        their PSUs never mix.
         """
         from impact.survey.estimate import compare
 
