@@ -289,7 +289,10 @@ def test_too_few_comments_give_no_topics_and_withhold_themes():
     assert result.n_comments == 2 and result.topics.empty and result.n_topics == 0
     assert result.themes["masked"].all() and result.themes["count"].isna().all()
     assert all(q == () for q in result.themes["quotes"])
-    assert "fewer than min_cell_size=11" in result.summary()
+    assert "moins que min_cell_size=11" in result.summary()
+    assert result.note_codes == (("too_few_comments", {"n": 2, "min_cell_size": 11}),)
+    english = analyse_comments(["Attente trop longue", "Accueil parfait"], notes_language="en")
+    assert "fewer than min_cell_size=11" in english.summary()
 
 
 @pytest.mark.parametrize(
@@ -369,11 +372,12 @@ def test_degenerate_corpora_give_notes_not_errors():
     empty = analyse_comments([None, "", "   "])
     assert empty.n_comments == 0 and empty.topics.empty and empty.themes["count"].isna().all()
     no_words = analyse_comments(["!!!", "1 200 €", "ok"] * 5)  # only stop words, numbers and symbols
-    assert no_words.topics.empty and any(n.startswith("no topics") for n in no_words.notes)
+    assert no_words.topics.empty and [c for c, _ in no_words.note_codes] == ["no_topics"]
     texts, _, _ = _two_topic_corpus(n=30)
     many = analyse_comments(texts, n_topics=25)
     assert many.n_topics == len(many.topics) < 25
-    assert any("n_topics reduced from 25" in n for n in many.notes)
+    assert many.note_codes[0] == ("topics_reduced", {"asked": 25, "k": many.n_topics, "n_terms": many.note_codes[0][1]["n_terms"]})
+    assert "ramené de 25" in many.notes[0]
 
 
 def test_labels_and_axis_follow_the_language():

@@ -264,8 +264,8 @@ def _quotes(X, members: np.ndarray, centre, texts: np.ndarray, n: int, max_chars
     return tuple(_shorten(t, max_chars) for t in picked)
 
 
-def _n_topics(n_topics, n_docs: int, n_terms: int, min_cell_size: int) -> tuple[int, str | None]:
-    """Number of topics, and a note when it had to be reduced or no topic can be fitted."""
+def _n_topics(n_topics, n_docs: int, n_terms: int, min_cell_size: int) -> tuple[int, int | None]:
+    """Number of topics, and the number asked for when it had to be reduced."""
     if n_topics is None:
         # A topic needs enough comments to be worth quoting: about sqrt(n/5), at most 10, and at
         # least min_cell_size comments per topic on average.
@@ -278,7 +278,7 @@ def _n_topics(n_topics, n_docs: int, n_terms: int, min_cell_size: int) -> tuple[
         return k, None
     if limit < 2:
         return 0, None
-    return limit, f"n_topics reduced from {k} to {limit}: only {n_terms} words appear in two comments or more"
+    return limit, k
 
 
 _NMF_MAX_ITER = 500
@@ -318,6 +318,30 @@ _TOPIC_COLUMNS = ["topic", "label", "terms", "count", "share", "quotes"]
 FRAME_COLUMNS = ("kind", "id", "label", "count", "share", "masked", "terms", "quotes")
 
 
+# Each caveat once per language; the parameters come with the code in CommentsResult.note_codes.
+_NOTE_TEXT = {
+    "too_few_comments": {
+        "en": "only {n} non-empty comments (fewer than min_cell_size={min_cell_size}): themes and quotes "
+              "withheld, no topics",
+        "fr": "seulement {n} commentaires non vides (moins que min_cell_size={min_cell_size}) : thèmes et "
+              "citations non publiés, pas de sujets",
+    },
+    "topics_reduced": {
+        "en": "n_topics reduced from {asked} to {k}: only {n_terms} words appear in two comments or more",
+        "fr": "nombre de sujets ramené de {asked} à {k} : seuls {n_terms} mots figurent dans deux commentaires ou plus",
+    },
+    "no_topics": {
+        "en": "no topics: {n} comments, {n_terms} words appearing in two comments or more, at least "
+              "{min_cell_size} comments per topic",
+        "fr": "pas de sujets : {n} commentaires, {n_terms} mots présents dans deux commentaires ou plus, au moins "
+              "{min_cell_size} commentaires par sujet",
+    },
+    "nmf_not_converged": {
+        "en": "NMF stopped at {max_iter} iterations before converging; topics are approximate",
+        "fr": "la factorisation NMF s'est arrêtée à {max_iter} itérations sans converger ; sujets approximatifs",
+    },
+}
+
 _PLOT_WORDS = {
     "fr": {"xlabel": "part des commentaires (%)", "empty": "trop peu de commentaires"},
     "en": {"xlabel": "share of comments (%)", "empty": "too few comments"},
@@ -345,6 +369,9 @@ class CommentsResult:
         Non-empty comments analysed.
     n_masked : dict
         Personal-data items masked, by kind (see :data:`MASK_KINDS`).
+    notes : tuple of str
+        Caveats (too few comments, fewer topics than asked) in ``notes_language``;
+        ``note_codes`` gives each as ``(code, parameters)``, codes being the keys of ``_NOTE_TEXT``.
     """
 
     themes: pd.DataFrame = field(repr=False)
@@ -357,6 +384,7 @@ class CommentsResult:
     seed: int = 0
     min_cell_size: int = 11
     notes: tuple[str, ...] = ()
+    note_codes: tuple[tuple[str, dict], ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         """Themes then topics in one tidy frame with columns :data:`FRAME_COLUMNS`.
@@ -432,6 +460,7 @@ def analyse_comments(
     *,
     themes_mode: str = "extend",
     max_quote_chars: int = 240,
+    notes_language: str | None = None,
 ) -> CommentsResult:
     """Themes, topics and representative quotes of beneficiaries' free-text comments.
 
@@ -462,6 +491,10 @@ def analyse_comments(
         Whether ``themes`` extends or replaces the default dictionary.
     max_quote_chars : int
         Longer comments are quoted only when no shorter one is as typical, and then cut at a word.
+    notes_language : {"fr", "en"} or None
+        Language of the result's ``notes`` (default: the comments' language);
+        ``note_codes`` holds the same notes as ``(code, parameters)`` for a
+        report that translates them itself.
 
     Returns
     -------
@@ -480,6 +513,7 @@ def analyse_comments(
     depend on the number chosen and on the vocabulary of the sample.
     """
     language = check_language(language)
+    notes_language = language if notes_language is None else check_language(notes_language)
     n_quotes = check_int("n_quotes", n_quotes, minimum=0)
     seed = check_int("seed", seed, minimum=0)
     min_cell_size = check_int("min_cell_size", min_cell_size, minimum=1)
@@ -520,10 +554,7 @@ def analyse_comments(
     themes_frame = themes_frame.sort_values("count", ascending=False, kind="stable").reset_index(drop=True)
     if small:
         themes_frame[["count", "share"]] = np.nan
-        notes.append(
-            f"only {n} non-empty comments (fewer than min_cell_size={min_cell_size}): "
-            "themes and quotes withheld, no topics"
-        )
+        notes.append(("too_few_comments", {"n": n, "min_cell_size": min_cell_size}))
     else:
         themes_frame["count"] = themes_frame["count"].astype(int)
 
@@ -531,24 +562,22 @@ def analyse_comments(
     k = 0
     if not small:
         usable = np.asarray((X > 0).sum(axis=0)).ravel() >= 2  # a word in one comment cannot define a topic
-        k, note = _n_topics(n_topics, n, int(usable.sum()), min_cell_size)
-        if note:
-            notes.append(note)
+        k, asked = _n_topics(n_topics, n, int(usable.sum()), min_cell_size)
+        if asked:
+            notes.append(("topics_reduced", {"asked": asked, "k": k, "n_terms": int(usable.sum())}))
         if k >= 2 or (n_topics == 1 and k == 1):  # one topic only when asked for
             topics_frame, n_iter = _topics(X[:, usable], vocab_words[usable], quotes_text, k, seed, n_quotes,
                                            max_quote_chars)
             if n_iter >= _NMF_MAX_ITER:
-                notes.append(f"NMF stopped at {_NMF_MAX_ITER} iterations before converging; topics are approximate")
+                notes.append(("nmf_not_converged", {"max_iter": _NMF_MAX_ITER}))
         else:
             k = 0
-            notes.append(
-                f"no topics: {n} comments, {int(usable.sum())} words appearing in two comments or more, "
-                f"at least {min_cell_size} comments per topic"
-            )
+            notes.append(("no_topics", {"n": n, "n_terms": int(usable.sum()), "min_cell_size": min_cell_size}))
     return CommentsResult(
         themes=themes_frame, topics=topics_frame, n_comments=n, n_masked=counts,
         n_total=int(len(masked)), language=language, n_topics=k, seed=seed, min_cell_size=min_cell_size,
-        notes=tuple(notes),
+        notes=tuple(_NOTE_TEXT[code][notes_language].format(**params) for code, params in notes),
+        note_codes=tuple(notes),
     )
 
 
