@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from impact.data import check_alpha, check_columns, check_int, validate_panel
+from impact.data import check_alpha, check_columns, check_int, show, validate_panel
 from impact.did._args import accepts_r_names
 from impact.did.diagnostics import _pretrend
 from impact.did.event_study import _check_window
@@ -182,7 +182,7 @@ def imputation(
     keep = ~lost
     if lost.any():
         warnings.warn(
-            f"dropped {int(lost.sum())} treated rows in periods {sorted(set(panel.period_label(np.unique(t_code[lost]))))} "
+            f"dropped {int(lost.sum())} treated rows in periods {', '.join(show(p) for p in panel.period_label(np.unique(t_code[lost])))} "
             "where no unit is untreated: their untreated outcome cannot be imputed",
             DroppedRowsWarning,
             stacklevel=2,

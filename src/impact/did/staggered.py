@@ -451,7 +451,7 @@ def callaway_santanna(
         n_drop = len(np.unique(raw.ids[always])) if panel else int(always.sum())
         warnings.warn(
             f"dropped {n_drop} units ({int(always.sum())} rows) already treated in the first period "
-            f"{raw.periods[0]}" + (f" (allowing for anticipation={anticipation})" if anticipation else "")
+            f"{show(raw.periods[0])}" + (f" (allowing for anticipation={anticipation})" if anticipation else "")
             + "; they have no untreated period to compare with (as R did does)",
             DroppedRowsWarning,
             stacklevel=2,
@@ -470,7 +470,7 @@ def callaway_santanna(
         latest = row_cohort[keep].max()
         keep &= tcode < latest - anticipation
         notes.append(f"no never-treated units: the last cohort is used as comparison only, "
-                     f"periods from {raw.periods[max(latest - anticipation, 0)]} on are dropped")
+                     f"periods from {show(raw.periods[max(latest - anticipation, 0)])} on are dropped")
     y, x, w, ids, row_cohort, tcode = raw.y, raw.x, raw.w, raw.ids, row_cohort, tcode
     cl = raw.cluster
     units = raw.units

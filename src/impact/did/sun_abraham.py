@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from impact.data import check_alpha, check_choice, check_columns, check_int, validate_panel
+from impact.data import check_alpha, check_choice, check_columns, check_int, show, validate_panel
 from impact.did._ols import absorbed_ols
 from impact.did.event_study import _check_window
 from impact.errors import ConfigError, DataError, DroppedRowsWarning
@@ -48,7 +48,7 @@ def drop_always_treated(panel, outcome: str, unit: str, time: str, cohort: str):
     n_units = len(np.unique(panel.unit_codes[always]))
     warnings.warn(
         f"dropped {int(always.sum())} rows of {n_units} always-treated units (cohort {cohort!r} at or before the "
-        f"first period {panel.periods[0]!r}): they have no untreated period to compare with",
+        f"first period {show(panel.periods[0])}): they have no untreated period to compare with",
         DroppedRowsWarning,
         stacklevel=3,
     )
@@ -181,7 +181,7 @@ def sun_abraham(
     if bad:
         drop = np.isin(g, bad) & keep
         warnings.warn(
-            f"dropped {int(drop.sum())} rows of cohorts {[panel.period_label(c).item() for c in bad]} whose "
+            f"dropped {int(drop.sum())} rows of cohorts {', '.join(show(panel.period_label(c).item()) for c in bad)} whose "
             f"reference event time {reference} is not observed",
             DroppedRowsWarning,
             stacklevel=2,
