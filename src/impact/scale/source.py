@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import glob as _glob
 import os
+import re
 import tempfile
 import threading
 import time as _time
@@ -239,7 +240,8 @@ def source(data, *, memory_limit: str | None = None, temp_directory: str | os.Pa
         temp_directory = temp_directory or data.temp_directory
         threads = threads or data.threads
         progress = data.progress if progress is None else progress
-    if memory_limit is not None and (not isinstance(memory_limit, str) or not memory_limit.strip()[:1].isdigit()):
+    if memory_limit is not None and (not isinstance(memory_limit, str)
+                                     or not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", memory_limit.strip(), re.I)):
         raise ConfigError(f"memory_limit must be a size such as '4GB' or '500MB' (got {memory_limit!r})")
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1):
         raise ConfigError(f"threads must be a positive integer (got {threads!r})")
