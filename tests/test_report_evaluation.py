@@ -198,6 +198,7 @@ def test_feedback_table_and_figure(barometer):
     assert "Change 2021-05 → 2024-11" in en and "Évolution 2021-05 → 2024-11" in fr
     assert en.index("Overall satisfaction") < en.index("Was the information clear")  # yaml order
     assert "share answering 8 or more" in en and "part répondant 8 ou plus" in fr
+    assert "+11.5 pp [6.5, 16.4]" in en and "+0.52 [0.31, 0.72]" in en  # shares change in points
     assert "30 values based on fewer than 11" in en
     groups = E.feedback_groups_table(fb, ini, "fr")
     assert "Par service, vague 2024-11" in groups and groups.count("<tr>") == 1 + 24

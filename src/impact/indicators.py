@@ -302,7 +302,11 @@ class IndicatorResult:
         ax.plot([g], [self.target], marker="*", ms=10, color="black", ls="none")
         ax.plot([b, g], [self.baseline, self.target], color="grey", ls=":", lw=1)
         ax.set_title(self.label, fontsize=9)
-        if self.unit:
+        if self.unit == "%":  # shares are stored as fractions
+            from matplotlib.ticker import PercentFormatter
+
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        elif self.unit:
             ax.set_ylabel(self.unit, fontsize=8)
         ax.tick_params(labelsize=7)
         return ax

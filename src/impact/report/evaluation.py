@@ -38,6 +38,7 @@ __all__ = [
 
 esc = html.escape
 CASE_STUDY_KEYS = ("context", "what_was_done", "results", "lessons", "quotes")
+SHARES = ("top_box", "proportion", "net_satisfaction")
 
 
 # --------------------------------------------------------------------------- validation
@@ -283,13 +284,13 @@ def _stat_name(stat: str, question: dict, lang: str) -> str:
 def _stat_value(x, stat: str, lang: str) -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "–"
-    return fmt_pct(x, lang, 1) if stat in ("top_box", "proportion", "net_satisfaction") else fmt_number(x, lang, 2)
+    return fmt_pct(x, lang, 1) if stat in SHARES else fmt_number(x, lang, 2)
 
 
 def _stat_interval(lo, hi, stat: str, lang: str) -> str:
     if lo is None or not math.isfinite(lo):
         return "–"
-    if stat in ("top_box", "proportion", "net_satisfaction"):
+    if stat in SHARES:
         return fmt_interval(100 * lo, 100 * hi, lang, 1)
     return fmt_interval(lo, hi, lang, 2)
 
@@ -318,8 +319,11 @@ def feedback_table(summary, initiative, lang: str) -> str:
         else:
             c = ch.iloc[0]
             sign = "+" if c["estimate"] > 0 else ""
-            cells.append(esc(f"{sign}{_stat_value(c['estimate'], stat, lang)} "
-                             f"{_stat_interval(c['ci_low'], c['ci_high'], stat, lang)}"))
+            if stat in SHARES:  # a change in a share is in percentage points, not per cent
+                change = L["fb_points"].format(x=sign + fmt_number(100 * c["estimate"], lang, 1))
+            else:
+                change = sign + _stat_value(c["estimate"], stat, lang)
+            cells.append(esc(f"{change} {_stat_interval(c['ci_low'], c['ci_high'], stat, lang)}"))
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     th = "".join(f"<th>{esc(h)}</th>" for h in head)
     n_resp = summary.rows.loc[summary.rows["group"].isna()].groupby("wave")["n"].max()
@@ -370,7 +374,7 @@ def feedback_figure(summary, initiative, lang: str):
                              squeeze=False)
     for ax, (question, stat) in zip(axes.ravel(), pairs.itertuples(index=False)):
         s = summary.series(question, stat)
-        scale = 100 if stat in ("top_box", "proportion", "net_satisfaction") else 1
+        scale = 100 if stat in SHARES else 1
         x = np.arange(len(s))
         ax.errorbar(x, scale * s["value"], yerr=[scale * (s["value"] - s["ci_low"]), scale * (s["ci_high"] - s["value"])],
                     fmt="o-", ms=3, capsize=2, lw=1)
