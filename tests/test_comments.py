@@ -247,12 +247,17 @@ def test_bad_theme_settings_name_the_culprit(themes, message):
 
 # --- topics --------------------------------------------------------------------------------------
 
-def _two_topic_corpus(n=60, seed=1):
+def _two_topic_corpus(n=60, seed=1, language="fr"):
     """Comments drawn from two disjoint vocabularies (waiting vs online access) plus shared filler words."""
     rng = np.random.default_rng(seed)
-    vocab = [["attente", "délai", "semaines", "retard", "lenteur", "patienter"],
-             ["internet", "connexion", "bug", "ordinateur", "identifiant", "plateforme"]]
-    filler = ["service", "vraiment", "dossier", "mairie", "franchement", "encore"]
+    vocab, filler = {
+        "fr": ([["attente", "délai", "semaines", "retard", "lenteur", "patienter"],
+                ["internet", "connexion", "bug", "ordinateur", "identifiant", "plateforme"]],
+               ["service", "vraiment", "dossier", "mairie", "franchement", "encore"]),
+        "en": ([["waiting", "delay", "weeks", "queue", "slow", "backlog"],
+                ["website", "login", "password", "crash", "browser", "upload"]],
+               ["really", "council", "office", "honestly", "again", "service"]),
+    }[language]
     truth = np.arange(n) % 2
     texts = [
         " ".join(rng.permutation(list(rng.choice(vocab[t], 3, replace=False)) + list(rng.choice(filler, 2))))
@@ -261,9 +266,10 @@ def _two_topic_corpus(n=60, seed=1):
     return texts, truth, vocab
 
 
-def test_topics_recover_two_planted_topics():
-    texts, truth, vocab = _two_topic_corpus()
-    result = analyse_comments(texts, n_topics=2)
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_topics_recover_two_planted_topics(language):
+    texts, truth, vocab = _two_topic_corpus(language=language)
+    result = analyse_comments(texts, language=language, n_topics=2)
     topics = result.topics
     assert list(topics["topic"]) == [1, 2] and topics["count"].sum() == len(texts)
     assert sorted(topics["count"]) == [30, 30]
