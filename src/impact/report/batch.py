@@ -24,7 +24,7 @@ from impact.data import check_choice, check_int
 from impact.errors import ConfigError
 from impact.report.initiative import find_initiatives, initiative_ident
 
-__all__ = ["run_batch", "run_in_subprocess", "collect_records"]
+__all__ = ["run_batch", "run_in_subprocess", "collect_records", "write_index_safely"]
 
 #: Fields of a summary that the index and results tables read as numbers.
 NUMBERS = ("estimate", "se", "ci_low", "ci_high", "pvalue", "npv", "bcr", "prob_npv_negative")
@@ -75,6 +75,13 @@ def _normalise(record: dict, fallback_id: str) -> dict:
     record["status"] = "ok" if record.get("status") == "ok" else "failed"
     for key in NUMBERS:
         record[key] = _number(record.get(key))
+    if not isinstance(record.get("last_good"), dict):
+        record["last_good"] = None
+    for key, page in (("report", "report.html"), ("error_page", "error.html")):
+        if record.get(key) != page:  # links go to our own pages only
+            record[key] = None
+    if record["status"] == "ok" and record["report"] is None:
+        record["report"] = "report.html"  # summaries written before these fields existed
     return record
 
 
@@ -116,7 +123,6 @@ def run_batch(paths, out, *, jobs: int = 1, lang: str | None = None, force: bool
     summary records in the order of the initiatives.
     """
     from impact.report.execute import _record_failure, failure_record
-    from impact.report.index import write_index
     from impact.report.sanitize import for_console
 
     jobs = check_int("jobs", jobs, minimum=1)
@@ -172,5 +178,33 @@ def run_batch(paths, out, *, jobs: int = 1, lang: str | None = None, force: bool
     if bar is not None:
         bar.close()
     ordered = [records[i] for i in range(len(args))]
-    write_index(collect_records(out, ordered), out, lang or "en")
+    write_index_safely(collect_records(out, ordered), out, lang or "en")
     return ordered
+
+
+def write_index_safely(records: list[dict], out: Path, lang: str = "en") -> Path:
+    """:func:`~impact.report.index.write_index`, so that no record can stop the index.
+
+    Should the index fail on the whole list, each record is tried alone; one
+    that cannot be shown is listed as failed, naming why, and the others are
+    shown as they are.
+    """
+    import tempfile
+
+    from impact.report.index import write_index
+
+    try:
+        return write_index(records, out, lang)
+    except Exception:
+        pass
+    shown = []
+    for record in records:
+        try:
+            with tempfile.TemporaryDirectory(dir=out) as trial:
+                write_index([record], Path(trial), lang)
+            shown.append(record)
+        except Exception as exc:
+            shown.append({"id": record["id"], "title": record.get("title"), "status": "failed", "step": "index",
+                          "error": f"summary.json holds values the index cannot show ({type(exc).__name__}: {exc})",
+                          "error_page": record.get("error_page"), "report": record.get("report")})
+    return write_index(shown, out, lang)

@@ -122,6 +122,18 @@ def _check_flows(flows: Any, where: str) -> list[str]:
     return problems
 
 
+def _check_report(report: Any) -> list[str]:
+    if report is None:
+        return []
+    if not isinstance(report, dict):
+        return [f"report: must be a mapping, e.g. {{min_cell_size: 11}} (got {report!r})"]
+    problems = _unknown_keys(report, {"min_cell_size"}, "report.")
+    size = report.get("min_cell_size", 11)
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        problems.append(f"report.min_cell_size: must be a whole number of at least 1, e.g. 11 (got {size!r})")
+    return problems
+
+
 def _check_cost_signs(costs: Any) -> list[str]:
     """Costs are entered as positive amounts; a category of negative amounts only is a sign error (the appraisal refuses it)."""
     if not isinstance(costs, dict):
@@ -152,6 +164,12 @@ def validate_initiative(config: Any, folder: Path | None = None, check_data: boo
         problems.append(f"id: {config['id']!r} must be lowercase letters, digits, '-' or '_' (at most 64)")
     if config.get("language", "en") not in ("en", "fr"):
         problems.append(f"language: {config['language']!r} is not supported; use 'en' or 'fr'")
+    if "title" in config and not (isinstance(config["title"], str) and config["title"].strip()):
+        problems.append(f"title: must be a text, e.g. \"Digital housing applications\" (got {config['title']!r})")
+    for key in ("description", "owner"):
+        if config.get(key) is not None and not isinstance(config[key], str):
+            problems.append(f"{key}: must be a text (got {config[key]!r})")
+    problems += _check_report(config.get("report"))
 
     data = config.get("data")
     if data is not None and not isinstance(data, dict):
@@ -162,8 +180,14 @@ def validate_initiative(config: Any, folder: Path | None = None, check_data: boo
         for key in ("file", "outcome", "unit", "time"):
             if not data.get(key):
                 problems.append(f"data.{key}: required key is missing")
-        if data.get("covariates") is not None and not isinstance(data["covariates"], list):
-            problems.append("data.covariates: must be a list of column names")
+        for key in ("file", *_ROLES):
+            if data.get(key) is not None and not (isinstance(data[key], str) and data[key].strip()):
+                problems.append(f"data.{key}: must be a column name (got {data[key]!r})")
+        covariates = data.get("covariates")
+        if covariates is not None and not (isinstance(covariates, list) and all(isinstance(c, str) for c in covariates)):
+            problems.append(f"data.covariates: must be a list of column names (got {covariates!r})")
+        if not isinstance(data.get("panel", True), bool):
+            problems.append(f"data.panel: must be true or false (got {data['panel']!r})")
 
     design = config.get("design") or {}
     if not isinstance(design, dict):
@@ -175,11 +199,28 @@ def validate_initiative(config: Any, folder: Path | None = None, check_data: boo
         close = difflib.get_close_matches(str(estimator), ESTIMATORS, n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(ESTIMATORS)}"
         problems.append(f"design.estimator: unknown estimator {estimator!r}; {hint}")
-    for other in design.get("robustness") or []:
+    robustness = design.get("robustness") or []
+    if not isinstance(robustness, list):
+        problems.append(f"design.robustness: must be a list of estimators, e.g. [event_study] (got {robustness!r})")
+        robustness = []
+    for other in robustness:
         if other not in ESTIMATORS:
             problems.append(f"design.robustness: unknown estimator {other!r}; use one of {', '.join(ESTIMATORS)}")
+    if not isinstance(design.get("options") or {}, dict):
+        problems.append(f"design.options: must be a mapping of estimator options (got {design['options']!r})")
+    window = design.get("event_window")
+    if window is not None and not (isinstance(window, list) and len(window) == 2
+                                   and all(isinstance(w, int) and not isinstance(w, bool) for w in window)
+                                   and window[0] < window[1]):
+        problems.append(f"design.event_window: must be two whole numbers [first, last], e.g. [-6, 12] (got {window!r})")
+    seed = design.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        problems.append(f"design.seed: must be a whole number >= 0 (got {seed!r})")
+    for key in ("treated_unit", "start"):
+        if isinstance(design.get(key), (list, dict)):
+            problems.append(f"design.{key}: must be a single value, a unit or a period (got {design[key]!r})")
     alpha = design.get("alpha", 0.05)
-    if not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
         problems.append(f"design.alpha: must be strictly between 0 and 1 (got {alpha!r})")
     if design.get("better", "lower") not in ("lower", "higher"):
         problems.append(f"design.better: must be 'lower' or 'higher' (got {design['better']!r})")
@@ -201,14 +242,22 @@ def validate_initiative(config: Any, folder: Path | None = None, check_data: boo
             if cba.get("rate") is None and cba.get("schedule") is None:
                 problems.append("cost_benefit.rate / cost_benefit.schedule: give a discount rate or a named schedule")
             rate = cba.get("rate")
-            if rate is not None and (not isinstance(rate, (int, float)) or not 0 <= rate < 1):
+            if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1):
                 problems.append(f"cost_benefit.rate: must be a number in [0, 1), e.g. 0.032 (got {rate!r})")
             problems += _check_flows(cba.get("costs"), "cost_benefit.costs")
             problems += _check_cost_signs(cba.get("costs"))
             problems += _check_flows(cba.get("benefits"), "cost_benefit.benefits")
             if not cba.get("costs"):
                 problems.append("cost_benefit.costs: at least one cost category is needed")
-            for cat, item in (cba.get("effect_benefits") or {}).items():
+            effect_benefits = cba.get("effect_benefits") or {}
+            if not isinstance(effect_benefits, dict):
+                problems.append("cost_benefit.effect_benefits: must map a category to {population, unit_value, years}")
+                effect_benefits = {}
+            if not isinstance(cba.get("monte_carlo") or {}, dict):
+                problems.append(f"cost_benefit.monte_carlo: must be a mapping, e.g. {{n: 10000}} (got {cba['monte_carlo']!r})")
+            if cba.get("currency") is not None and not isinstance(cba["currency"], str):
+                problems.append(f"cost_benefit.currency: must be a currency code such as EUR (got {cba['currency']!r})")
+            for cat, item in effect_benefits.items():
                 for key in ("population", "unit_value", "years"):
                     if not isinstance(item, dict) or key not in item:
                         problems.append(f"cost_benefit.effect_benefits.{cat}.{key}: required key is missing")
@@ -241,8 +290,10 @@ def _check_data(initiative: Initiative) -> list[str]:
         return [f"{where}: {exc}"]
     except OSError as exc:
         return [f"{where}: cannot read the file ({exc.strerror or exc})"]
-    covariates = spec.get("covariates") if isinstance(spec.get("covariates"), list) else []
-    named = [(k, spec.get(k)) for k in _ROLES if spec.get(k)] + [("covariates", c) for c in covariates]
+    # Only settings that are column names are checked here; the others are reported by validate_initiative.
+    columns = {k: v for k in _ROLES if isinstance(v := spec.get(k), str) and v}
+    covariates = [c for c in spec.get("covariates") or [] if isinstance(c, str)] if isinstance(spec.get("covariates"), list) else []
+    named = [*columns.items()] + [("covariates", c) for c in covariates]
     problems = []
     for role, name in named:  # every missing column, not only the first
         try:
@@ -259,10 +310,10 @@ def _check_data(initiative: Initiative) -> list[str]:
             spec["outcome"],
             spec["unit"],
             spec["time"],
-            cohort=spec.get("cohort"),
-            treatment=spec.get("treatment"),
+            cohort=columns.get("cohort"),
+            treatment=columns.get("treatment"),
             covariates=covariates,
-            repeated_cross_section=not spec.get("panel", True),
+            repeated_cross_section=spec.get("panel", True) is False,
             require_untreated=options.get("control") != "not_yet",
         )
     except ImpactError as exc:
@@ -296,6 +347,9 @@ def check_run(initiative: Initiative) -> tuple[list[str], list[str]]:
             result = run_estimator(initiative, prepare(initiative, initiative.read_data()))
         except ImpactError as exc:
             problems.append(f"design.estimator ({estimator}) on {initiative.data_spec['file']}: {exc}")
+            result = None
+        except TypeError as exc:  # an option the estimator does not take
+            problems.append(f"design.options: {exc}; see the estimator's documentation for its options")
             result = None
         cba = initiative.cost_benefit
         if cba and result is not None:
