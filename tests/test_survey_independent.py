@@ -204,3 +204,22 @@ def test_replicate_compare_matches_loop_over_replicates():
     theta = np.array([diff(c) for c in reps])
     assert result.estimate == pytest.approx(full, rel=1e-12)
     assert result.se == pytest.approx(np.sqrt(((theta - full) ** 2).sum() / (len(theta) - 1)), rel=1e-10)
+
+
+def test_jkn_replicates_of_a_total_equal_linearisation():
+    """For a total (a linear statistic) the stratified jackknife equals the with-replacement linearisation exactly;
+    each replicate's rscale (n_h - 1)/n_h is found from the stratum whose PSU it drops."""
+    data = random_design(13, rows=600)
+    psu_codes, psus = pd.factorize(data["psu"], sort=True)
+    per_stratum = data.groupby("stratum")["psu"].nunique()
+    n_h = data["stratum"].map(per_stratum).to_numpy()
+    stratum_of_psu = data.groupby("psu")["stratum"].first().loc[psus].to_numpy()
+    same_stratum = stratum_of_psu[None, :] == data["stratum"].to_numpy()[:, None]
+    dropped = psu_codes[:, None] == np.arange(len(psus))[None, :]
+    factor = np.where(dropped, 0.0, np.where(same_stratum, (n_h / (n_h - 1))[:, None], 1.0))
+    reps = pd.DataFrame(data["w"].to_numpy()[:, None] * factor, columns=[f"jk{j}" for j in range(len(psus))])
+    both = pd.concat([data, reps], axis=1)
+    jkn = SurveyDesign(both, weights="w", strata="stratum", psu="psu", replicate_weights=list(reps),
+                       replicate_type="JKn", mse=True).total("score", by="group")
+    taylor = SurveyDesign(data, weights="w", strata="stratum", psu="psu").total("score", by="group")
+    np.testing.assert_allclose(jkn.to_frame()["se"], taylor.to_frame()["se"], rtol=1e-10)

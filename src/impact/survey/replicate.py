@@ -89,7 +89,7 @@ def replicate_spec(
     if n_rep < 2:
         raise ConfigError(f"replicate_weights needs at least 2 columns (got {n_rep})")
     if rtype == "Fay":
-        if fay_rho is None or not (0 < float(fay_rho) < 1):
+        if not isinstance(fay_rho, (int, float, np.integer, np.floating)) or not (0 < float(fay_rho) < 1):
             raise ConfigError(f"replicate_type='Fay' needs fay_rho strictly between 0 and 1 (got {fay_rho!r}); 0.5 is usual")
     elif fay_rho is not None:
         raise ConfigError(f"fay_rho is only used with replicate_type='Fay' (got replicate_type={rtype!r})")
