@@ -79,7 +79,8 @@ class HonestResult(EffectResult):
         ax.set_ylabel(T["honest_y"])
         ax.xaxis.set_major_formatter(axis_formatter(lang))
         ax.yaxis.set_major_formatter(axis_formatter(lang))
-        ax.legend(frameon=False, fontsize="small")
+        # Below the x-axis title: inside the axes it covers the intervals it explains.
+        ax.legend(frameon=False, fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.2))
         return ax
 
 
