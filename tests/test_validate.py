@@ -138,3 +138,17 @@ def test_cli_lists_every_problem_with_its_location(tmp_path, capsys):
     assert sorted(line.split(":")[0] for line in out[1:4]) == [
         "  - cost_benefit.costs.training", "  - data.outcome (data.csv)", "  - design.alpha"]
     assert out[4] == f"ok      {good}"
+
+
+def test_an_option_the_estimator_does_not_take(tmp_path):
+    folder = _copy("rsa-first-appointment", tmp_path / "x", lambda c: c["design"]["options"].update(controll="never"))
+    problems = _problems(folder)
+    assert len(problems) == 1 and problems[0].startswith("design.estimator (callaway_santanna) on data.csv:")
+    assert "controll" in problems[0] and "did you mean control" in problems[0]
+
+
+def test_a_wrong_path_does_not_hide_the_other_folders(tmp_path, capsys):
+    assert cli(["validate", str(tmp_path / "nope"), str(EXAMPLES / "housing-digital")]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"invalid {tmp_path / 'nope'}" and "neither an initiative folder" in out[1]
+    assert out[2] == f"ok      {EXAMPLES / 'housing-digital'}"

@@ -78,7 +78,14 @@ def _validate(args) -> int:
     from impact.report.initiative import find_initiatives, validate_folder
 
     bad = 0
-    for folder in find_initiatives(args.paths):
+    folders = []
+    for path in args.paths:  # a wrong path is one problem among others, not the end of the listing
+        try:
+            folders += find_initiatives([path])
+        except ImpactError as exc:
+            bad += 1
+            print(f"invalid {for_console(path)}\n  - {for_console(exc)}")
+    for folder in dict.fromkeys(folders):
         problems, notes = validate_folder(folder)
         name = for_console(folder)
         if problems:

@@ -182,7 +182,7 @@ def validate_initiative(config: Any, folder: Path | None = None, check_data: boo
                 problems.append(f"data.{key}: required key is missing")
         for key in ("file", *_ROLES):
             if data.get(key) is not None and not (isinstance(data[key], str) and data[key].strip()):
-                problems.append(f"data.{key}: must be a column name (got {data[key]!r})")
+                problems.append(f"data.{key}: must be a {'file name' if key == 'file' else 'column name'} (got {data[key]!r})")
         covariates = data.get("covariates")
         if covariates is not None and not (isinstance(covariates, list) and all(isinstance(c, str) for c in covariates)):
             problems.append(f"data.covariates: must be a list of column names (got {covariates!r})")
