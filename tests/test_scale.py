@@ -21,7 +21,7 @@ import pytest
 
 from impact.did import callaway_santanna, event_study, two_by_two, twfe
 from impact.errors import ConfigError, DataError, DroppedRowsWarning
-from impact.scale import load_statistics, panel_statistics, save_statistics, source
+from impact.scale import cell_statistics, load_statistics, panel_statistics, save_statistics, source
 from impact.scale.estimators import StatsGroupTimeResult
 
 HERE = Path(__file__).parent
@@ -116,6 +116,11 @@ def test_twfe_event_study_and_2x2_equal_in_memory(panel_file, cluster):
         np.testing.assert_allclose(ooc.vcov.to_numpy(), mem.vcov.to_numpy(), atol=TOL)
     _same(two_by_two(df, "y", "treat", "post", cluster=cluster, unit="id"),
           two_by_two(path, "y", "treat", "post", cluster=cluster, unit="id"))
+    cells = cell_statistics(path, "y", "treat", "post", cluster=cluster, unit="id")
+    _same(two_by_two(df, "y", "treat", "post", cluster=cluster, unit="id"),
+          two_by_two(cells, "y", "treat", "post", cluster=cluster, unit="id"))
+    with pytest.raises(ConfigError, match="computed with post='post', not 'd'"):
+        two_by_two(cells, "y", "treat", "d", cluster=cluster)
 
 
 def test_gaussian_draws_give_the_uniform_band(panel_file):

@@ -222,6 +222,11 @@ def two_by_two(data, outcome, treated, post, cluster=None, covariates=None, *, u
                           "into a DataFrame")
     if isinstance(data, CellStats):
         cs = data
+        for role, have, want in (("outcome", cs.outcome, outcome), ("treated", cs.treated, treated),
+                                 ("post", cs.post, post), ("cluster", cs.cluster, cluster)):
+            if have != want:
+                raise ConfigError(f"these statistics were computed with {role}={have!r}, not {want!r}; recompute them "
+                                  "with impact.scale.cell_statistics for these columns")
     else:
         cs = cell_statistics(data, outcome, treated, post, cluster=cluster, unit=unit)
     X = np.column_stack([np.ones(4), cs.d, cs.p, cs.d * cs.p]).astype(float)
