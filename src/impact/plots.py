@@ -34,6 +34,16 @@ def _texts(defaults: dict, labels: dict | None) -> dict:
     return {**defaults, **{k: v for k, v in labels.items() if isinstance(v, str)}}
 
 
+def _money_axis(axis, lang: str, currency: str) -> None:
+    """Money tick labels in ``lang`` (``1,8 M €``), at most six of them: money labels are wide."""
+    from matplotlib.ticker import MaxNLocator
+
+    from impact.formats import axis_formatter
+
+    axis.set_major_locator(MaxNLocator(nbins=5))
+    axis.set_major_formatter(axis_formatter(lang, "money", currency))
+
+
 def _axes(ax, figsize=(7, 4)):
     if ax is not None:
         return ax

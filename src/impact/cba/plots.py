@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from impact.formats import axis_formatter, fmt_number, fmt_pct
-from impact.plots import _axes, _texts
+from impact.plots import _axes, _money_axis, _texts
 
 __all__ = ["cumulative_plot", "npv_histogram", "tornado_plot", "break_even_plot"]
 
@@ -55,7 +55,7 @@ def cumulative_plot(frame: pd.DataFrame, payback=None, ax=None, color: str = "C0
     ax.set_xticks(years)
     ax.set_xlabel(T["year"])
     ax.set_ylabel(T["present_value"])
-    ax.yaxis.set_major_formatter(axis_formatter(lang, "money", currency))
+    _money_axis(ax.yaxis, lang, currency)
     ax.set_title(title or T["cum_title"])
     ax.legend(loc="best", fontsize="small")
     return ax
@@ -76,7 +76,7 @@ def npv_histogram(draws, prob_negative: float | None = None, ax=None, bins: int 
     ax.axvline(0, color="black", lw=1)
     ax.set_xlabel(T["npv_axis"])
     ax.set_ylabel(T["draws"])
-    ax.xaxis.set_major_formatter(axis_formatter(lang, "money", currency))
+    _money_axis(ax.xaxis, lang, currency)
     ax.yaxis.set_major_formatter(axis_formatter(lang))
     ax.set_title(title or T["mc_title"].format(p=fmt_pct(share, lang, 1)))
     return ax
@@ -97,7 +97,7 @@ def tornado_plot(table: pd.DataFrame, base_npv: float, ax=None, title: str | Non
     ax.axvline(base_npv, color="black", lw=1)
     ax.axvline(0, color="grey", lw=0.8, ls="--")
     ax.set_xlabel(T["npv_axis"])
-    ax.xaxis.set_major_formatter(axis_formatter(lang, "money", currency))
+    _money_axis(ax.xaxis, lang, currency)
     ax.set_title(title or T["tornado_title"])
     ax.legend(loc="best", fontsize="small")
     return ax
