@@ -223,6 +223,8 @@ def test_user_themes_extend_or_replace_the_default():
     more = analyse_comments(texts, themes={"waiting_times": ["humide"], "cost": None})
     assert more.themes.set_index("theme").loc["waiting_times", "count"] == 8
     assert "cost" not in set(more.themes["theme"])
+    labelled = resolve_themes({"housing": {"label": {"fr": "Logement"}, "keywords": ["loyer"]}}, label_language="en")
+    assert labelled["housing"]["label"] == "Logement" and labelled["waiting_times"]["label"] == "Waiting times"
     per_language = resolve_themes({"housing": {"label": {"fr": "Logement", "en": "Housing"},
                                                "keywords": {"fr": ["loyer"], "en": ["rent"]}}}, language="en")
     assert per_language["housing"] == {"label": "Housing", "keywords": ("rent",)}
@@ -297,8 +299,9 @@ def test_too_few_comments_give_no_topics_and_withhold_themes():
     assert all(q == () for q in result.themes["quotes"])
     assert "moins que min_cell_size=11" in result.summary()
     assert result.note_codes == (("too_few_comments", {"n": 2, "min_cell_size": 11}),)
-    english = analyse_comments(["Attente trop longue", "Accueil parfait"], notes_language="en")
+    english = analyse_comments(["Attente trop longue", "Accueil parfait"], output_language="en")
     assert "fewer than min_cell_size=11" in english.summary()
+    assert "Waiting times" in set(english.themes["label"]) and english.plot().get_xlabel() == "share of comments (%)"
 
 
 @pytest.mark.parametrize(

@@ -90,16 +90,19 @@ _PATTERNS: tuple[tuple[str, str], ...] = tuple(
     for kind, pattern in [
         # ISO 13616 IBAN: country, check digits, then groups of four; a group after the bank code holds a
         # digit, so a following word is not swallowed; at least 8 digits in all (an IBAN has 11 or more).
-        ("iban", r"(?<![\w])[A-Za-z]{2}\d{2}(?=(?:[ \-]?[A-Za-z]{0,4}[ \-]?\d){8})(?:[ \-]?[A-Za-z0-9]{4})(?:[ \-]?(?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{4}){1,7}"
+        ("iban", r"(?<![\w])[A-Za-z]{2}\d{2}(?=(?:[ \-]?[A-Za-z]{0,4}[ \-]?\d){8})"
+                 r"(?:[ \-]?[A-Za-z0-9]{4})(?:[ \-]?(?=[A-Za-z]{0,3}\d)[A-Za-z0-9]{4}){1,7}"
                  r"(?:[ \-]?\d{1,3})?(?![\w])"),
         # The look-behind starts a match only at the start of a word: without it a long run of letters is
         # rescanned from every position (quadratic time).
-        ("email", r"(?<![\w.+%\-])[\w.+%\-]+(?:@|\s?[\(\[]at[\)\]]\s?|\s(?i:arobase)\s)[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,}\b"),
+        ("email", r"(?<![\w.+%\-])[\w.+%\-]+(?:@|\s?[\(\[]at[\)\]]\s?|\s(?i:arobase)\s)"
+                  r"[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,}\b"),
         # NIR: sex, year, month, department (2A/2B for Corsica), commune, order number, optional key.
         ("nir", r"(?<![\w+])[1-478]" + _SEP + r"\d{2}" + _SEP + r"\d{2}" + _SEP + r"(?:\d{2}|2[AaBb])"
                 + _SEP + r"\d{3}" + _SEP + r"\d{3}(?:" + _SEP + r"\d{2})?(?![\w])"),
         # International numbers: + or 00, country code, then groups; at least 8 digits in all.
-        ("phone", r"(?<![\w+])(?:\+|00)(?=(?:[ .\-()]*\d){8})\d{1,3}(?:" + _SEP + r"(?:\(\d{1,4}\)|\d{1,4})){2,7}(?!\d)"),
+        ("phone", r"(?<![\w+])(?:\+|00)(?=(?:[ .\-()]*\d){8})\d{1,3}"
+                  r"(?:" + _SEP + r"(?:\(\d{1,4}\)|\d{1,4})){2,7}(?!\d)"),
         ("phone", r"(?<![\w])0[1-9](?:" + _SEP + r"\d{2}){4}(?!\d)"),
         ("phone", r"(?<![\w(])(?:\(\d{3}\)\s?|\d{3}[.\-])\d{3}[.\-]\d{4}(?!\d)"),
         ("address", rf"(?<![\w])\d{{1,4}}(?:\s?(?i:bis|ter|quater)|[a-dA-D])?,?\s+{_FR_STREET}\b\.?"
@@ -328,7 +331,8 @@ _NOTE_TEXT = {
     },
     "topics_reduced": {
         "en": "n_topics reduced from {asked} to {k}: only {n_terms} words appear in two comments or more",
-        "fr": "nombre de sujets ramené de {asked} à {k} : seuls {n_terms} mots figurent dans deux commentaires ou plus",
+        "fr": "nombre de sujets ramené de {asked} à {k} : seuls {n_terms} mots figurent dans deux "
+              "commentaires ou plus",
     },
     "no_topics": {
         "en": "no topics: {n} comments, {n_terms} words appearing in two comments or more, at least "
@@ -370,7 +374,7 @@ class CommentsResult:
     n_masked : dict
         Personal-data items masked, by kind (see :data:`MASK_KINDS`).
     notes : tuple of str
-        Caveats (too few comments, fewer topics than asked) in ``notes_language``;
+        Caveats (too few comments, fewer topics than asked) in ``output_language``;
         ``note_codes`` gives each as ``(code, parameters)``, codes being the keys of ``_NOTE_TEXT``.
     """
 
@@ -380,6 +384,7 @@ class CommentsResult:
     n_masked: Mapping[str, int]
     n_total: int = 0
     language: str = "fr"
+    output_language: str = "fr"
     n_topics: int = 0
     seed: int = 0
     min_cell_size: int = 11
@@ -434,11 +439,11 @@ class CommentsResult:
     def plot(self, ax=None, color: str = "C0", xlabel: str | None = None):
         """Horizontal bar chart of the share of comments mentioning each theme; returns the Axes.
 
-        The axis is labelled in the comments' language unless ``xlabel`` says otherwise.
+        The axis is labelled in ``output_language`` unless ``xlabel`` says otherwise.
         """
         from impact.plots import _axes
 
-        words = _PLOT_WORDS[self.language]
+        words = _PLOT_WORDS[self.output_language]
         shown = self.themes[~self.themes["masked"]].iloc[::-1]
         ax = _axes(ax, figsize=(7, 0.6 + 0.35 * max(len(shown), 1)))
         ax.barh(shown["label"].astype(str), 100 * shown["share"].astype(float), color=color)
@@ -460,7 +465,7 @@ def analyse_comments(
     *,
     themes_mode: str = "extend",
     max_quote_chars: int = 240,
-    notes_language: str | None = None,
+    output_language: str | None = None,
 ) -> CommentsResult:
     """Themes, topics and representative quotes of beneficiaries' free-text comments.
 
@@ -491,9 +496,10 @@ def analyse_comments(
         Whether ``themes`` extends or replaces the default dictionary.
     max_quote_chars : int
         Longer comments are quoted only when no shorter one is as typical, and then cut at a word.
-    notes_language : {"fr", "en"} or None
-        Language of the result's ``notes`` (default: the comments' language);
-        ``note_codes`` holds the same notes as ``(code, parameters)`` for a
+    output_language : {"fr", "en"} or None
+        Language of theme labels, notes and the plot's axis (default: the
+        comments' language), for an English report on French comments.
+        ``note_codes`` holds the notes as ``(code, parameters)`` for a
         report that translates them itself.
 
     Returns
@@ -513,14 +519,14 @@ def analyse_comments(
     depend on the number chosen and on the vocabulary of the sample.
     """
     language = check_language(language)
-    notes_language = language if notes_language is None else check_language(notes_language)
+    output_language = language if output_language is None else check_language(output_language)
     n_quotes = check_int("n_quotes", n_quotes, minimum=0)
     seed = check_int("seed", seed, minimum=0)
     min_cell_size = check_int("min_cell_size", min_cell_size, minimum=1)
     max_quote_chars = check_int("max_quote_chars", max_quote_chars, minimum=20)
     if n_topics is not None:
         check_int("n_topics", n_topics, minimum=1)
-    dictionary = resolve_themes(themes, language=language, mode=themes_mode)
+    dictionary = resolve_themes(themes, language=language, mode=themes_mode, label_language=output_language)
 
     masked, counts = mask_comments(texts, language=language)
     clean = masked.fillna("").str.replace(r"\s+", " ", regex=True).str.strip()
@@ -575,8 +581,9 @@ def analyse_comments(
             notes.append(("no_topics", {"n": n, "n_terms": int(usable.sum()), "min_cell_size": min_cell_size}))
     return CommentsResult(
         themes=themes_frame, topics=topics_frame, n_comments=n, n_masked=counts,
-        n_total=int(len(masked)), language=language, n_topics=k, seed=seed, min_cell_size=min_cell_size,
-        notes=tuple(_NOTE_TEXT[code][notes_language].format(**params) for code, params in notes),
+        n_total=int(len(masked)), language=language, output_language=output_language, n_topics=k, seed=seed,
+        min_cell_size=min_cell_size,
+        notes=tuple(_NOTE_TEXT[code][output_language].format(**params) for code, params in notes),
         note_codes=tuple(notes),
     )
 

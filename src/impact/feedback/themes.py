@@ -164,8 +164,11 @@ def _keywords(raw, theme: str, language: str) -> tuple[str, ...]:
     return tuple(k.strip() for k in raw)
 
 
-def _theme_entry(theme: str, spec, language: str) -> tuple[str | None, tuple[str, ...]]:
-    """(label or None, keywords) from a user's theme: a list of keywords or ``{label, keywords}``."""
+def _theme_entry(theme: str, spec, language: str, label_language: str) -> tuple[str | None, tuple[str, ...]]:
+    """(label or None, keywords) from a user's theme: a list of keywords or ``{label, keywords}``.
+
+    The label is taken in ``label_language``, else in ``language``.
+    """
     if isinstance(spec, (str, Sequence)) and not isinstance(spec, Mapping):
         return None, _keywords(spec, theme, language)
     if not isinstance(spec, Mapping):
@@ -175,13 +178,16 @@ def _theme_entry(theme: str, spec, language: str) -> tuple[str | None, tuple[str
     unknown = sorted(set(map(str, spec)) - {"label", "keywords"})
     if unknown:
         raise ConfigError(f"themes.{theme}: unknown key(s) {unknown}; a theme has 'label' and 'keywords'")
-    label = _localised(spec.get("label"), language, f"themes.{theme}.label")
+    what = f"themes.{theme}.label"
+    label = _localised(spec.get("label"), label_language, what) or _localised(spec.get("label"), language, what)
     if label is not None and not isinstance(label, str):
         raise ConfigError(f"themes.{theme}.label must be a string (got {label!r})")
     return label, _keywords(spec.get("keywords"), theme, language)
 
 
-def resolve_themes(themes=None, language: str = "fr", mode: str = "extend") -> dict[str, dict]:
+def resolve_themes(
+    themes=None, language: str = "fr", mode: str = "extend", label_language: str | None = None
+) -> dict[str, dict]:
     """The theme dictionary to use: the default one, extended or replaced by ``themes``.
 
     Parameters
@@ -197,9 +203,13 @@ def resolve_themes(themes=None, language: str = "fr", mode: str = "extend") -> d
         key ``mode`` in the mapping overrides the argument, so a YAML file
         can say ``mode: replace``.
     language : {"fr", "en"}
-        Which keywords and labels apply.
+        Which keywords (and, by default, labels) apply.
     mode : {"extend", "replace"}
         ``replace`` ignores the default dictionary.
+    label_language : {"fr", "en"} or None
+        Language of the labels, when it differs from the comments' (an
+        English report on French comments); a label missing in it falls
+        back to ``language``, then to the theme id.
 
     Returns
     -------
@@ -208,6 +218,7 @@ def resolve_themes(themes=None, language: str = "fr", mode: str = "extend") -> d
         dictionary order (defaults first, then the user's new themes).
     """
     language = check_language(language)
+    label_language = language if label_language is None else check_language(label_language)
     if isinstance(themes, (str, Path)):
         themes = _read_yaml(Path(themes))
     if themes is not None and not isinstance(themes, Mapping):
@@ -221,7 +232,7 @@ def resolve_themes(themes=None, language: str = "fr", mode: str = "extend") -> d
     out: dict[str, dict] = {}
     if mode == "extend":
         for theme, spec in default_themes().items():
-            label, keywords = _theme_entry(theme, spec, language)
+            label, keywords = _theme_entry(theme, spec, language, label_language)
             out[theme] = {"label": label or theme, "keywords": keywords}
     for theme, spec in themes.items():
         theme = str(theme)
@@ -233,17 +244,21 @@ def resolve_themes(themes=None, language: str = "fr", mode: str = "extend") -> d
                 )
             del out[theme]
             continue
-        label, keywords = _theme_entry(theme, spec, language)
+        label, keywords = _theme_entry(theme, spec, language, label_language)
         if theme in out:
             merged = out[theme]["keywords"] + tuple(k for k in keywords if k not in out[theme]["keywords"])
             out[theme] = {"label": label or out[theme]["label"], "keywords": merged}
         elif not keywords:
-            raise ConfigError(f"themes.{theme} has no keywords for language {language!r}; add keywords: {{{language}: [...]}}")
+            raise ConfigError(
+                f"themes.{theme} has no keywords for language {language!r}; add keywords: {{{language}: [...]}}"
+            )
         else:
             out[theme] = {"label": label or theme, "keywords": keywords}
     out = {k: v for k, v in out.items() if v["keywords"]}
     if not out:
-        raise ConfigError(f"the theme dictionary is empty for language {language!r}; give at least one theme with keywords")
+        raise ConfigError(
+            f"the theme dictionary is empty for language {language!r}; give at least one theme with keywords"
+        )
     return out
 
 
@@ -276,10 +291,11 @@ def keyword_patterns(themes: Mapping[str, Mapping], language: str) -> dict[str, 
             "keywords are words, e.g. 'attente'"
         )
     phrases.index = keywords.index
-    return {
-        theme: r"(?:^| )(?:" + "|".join(sorted({re.escape(p) for p in phrases.loc[[theme]]}, key=len, reverse=True)) + r")(?= |$)"
-        for theme in themes
+    # Sorted so that the pattern, and any error message quoting it, is the same from run to run.
+    alternatives = {
+        theme: "|".join(sorted({re.escape(p) for p in phrases.loc[[theme]]}, key=len, reverse=True)) for theme in themes
     }
+    return {theme: rf"(?:^| )(?:{alt})(?= |$)" for theme, alt in alternatives.items()}
 
 
 def match_themes(joined: pd.Series, themes: Mapping[str, Mapping], language: str) -> pd.DataFrame:
