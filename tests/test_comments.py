@@ -77,6 +77,9 @@ PLANTED = {
         ("1 place de la Mairie", "[adresse]"),
         ("8 impasse du Moulin 44000 Nantes Cedex 1 merci", "[adresse] merci"),
         ("27 route de Lorient", "[adresse]"),
+        ("12 cours Mirabeau, 13100 Aix-en-Provence", "[adresse]"),
+        ("2 square Gabriel Fauré", "[adresse]"),
+        ("9 quai des Chartrons", "[adresse]"),
         ("12 RUE DE LA PAIX", "[adresse]"),
         ("quartier 20090 Ajaccio", "quartier [adresse]"),
         ("10 Downing Street, London SW1A 2AA", "[adresse]"),
@@ -107,6 +110,8 @@ NEGATIVE = [
     "j'ai appelé 15 fois en 2 mois",
     "la RN12 vers 2024 la",
     "Madame la Maire, Monsieur le directeur",
+    "il reste 1 place de parking, j'ai suivi 3 cours de français",
+    "1 passage au guichet, 2 voies de recours",
 ]
 
 

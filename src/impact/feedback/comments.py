@@ -70,9 +70,13 @@ _PART = r"(?:(?:de|du|des|la|le|les|aux|au|sur|sous|en)\s+|[dlDL]['’]\s?)"
 _WORD = r"[^\W\d_][\w'’\-]*"
 _CAP = r"[A-ZÀ-ÖØ-Þ][\w'’\-]*"
 _FR_STREET = (
-    r"(?i:rue|avenue|av\.?|boulevard|bd|blvd|chemin|ch\.|all[ée]e|place|pl\.|impasse|imp\.|route|rte"
-    r"|quai|cours|square|passage|voie|cit[ée]|r[ée]sidence|lotissement|hameau|faubourg|fbg|sentier"
-    r"|mont[ée]e|esplanade|parvis|promenade|villa|clos|domaine|lieu-dit|chauss[ée]e)"
+    r"(?i:rue|avenue|av\.?|boulevard|bd|blvd|chemin|ch\.|all[ée]e|impasse|imp\.|route|rte"
+    r"|quai|cit[ée]|r[ée]sidence|lotissement|faubourg|fbg|esplanade|parvis|lieu-dit|chauss[ée]e)"
+)
+# Street types that are also common words ("1 place de parking", "3 cours de français"): the name after
+# them must be capitalised ("place de la Mairie", "cours Mirabeau").
+_FR_STREET_WORD = (
+    r"(?i:place|pl\.|cours|passage|voie|villa|clos|domaine|square|promenade|sentier|mont[ée]e|hameau)"
 )
 _FR_POSTCODE = r"(?:0[1-9]|[1-8]\d|9[0-8]|2[AB])\s?\d{3}"
 _CITY = rf"{_WORD}(?:[\s\-]+(?:(?i:cedex)(?:\s*\d{{1,2}}\b)?|{_PART}*{_CAP}))*"
@@ -105,8 +109,9 @@ _PATTERNS: tuple[tuple[str, str], ...] = tuple(
                   r"(?:" + _SEP + r"(?:\(\d{1,4}\)|\d{1,4})){2,7}(?!\d)"),
         ("phone", r"(?<![\w])0[1-9](?:" + _SEP + r"\d{2}){4}(?!\d)"),
         ("phone", r"(?<![\w(])(?:\(\d{3}\)\s?|\d{3}[.\-])\d{3}[.\-]\d{4}(?!\d)"),
-        ("address", rf"(?<![\w])\d{{1,4}}(?:\s?(?i:bis|ter|quater)|[a-dA-D])?,?\s+{_FR_STREET}\b\.?"
-                    rf"\s+{_PART}*{_WORD}(?:\s+{_PART}*{_CAP})*"
+        ("address", rf"(?<![\w])\d{{1,4}}(?:\s?(?i:bis|ter|quater)|[a-dA-D])?,?\s+"
+                    rf"(?:{_FR_STREET}\b\.?\s+{_PART}*{_WORD}|{_FR_STREET_WORD}\b\.?\s+{_PART}*{_CAP})"
+                    rf"(?:\s+{_PART}*{_CAP})*"
                     rf"(?:\s*,?\s*{_FR_POSTCODE}\s+{_CITY})?"),
         ("address", rf"(?<![\w])\d{{1,5}}[A-Za-z]?\s+(?:(?:{_CAP}|\d+(?:st|nd|rd|th))\s+){{1,4}}{_EN_STREET}\b\.?"
                     rf"(?:\s+(?:NW|NE|SW|SE|N|S|E|W)\b)?(?:,\s*{_EN_CITY}(?:\s+{_EN_CITY})*)?"
