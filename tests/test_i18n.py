@@ -195,8 +195,8 @@ def test_every_report_chart_is_in_french():
             assert texts, "the SVG dump found no text"
             _assert_french([t for t in texts if t not in ("earlier support", "staff", "délai")])
         money = [t for t in figure_texts(charts[0].figure) if "€" in t]
-        assert f"35{NBSP}M{NBSP}€" in money and not any("e+" in t or "1e" in t for t in money)
-        assert any("P(VAN < 0) = " in t and f"{NBSP}%" in t for t in figure_texts(charts[1].figure))
+        assert f"30{NBSP}M{NBSP}€" in money and not any("e+" in t or "1e" in t for t in money)
+        assert any(f"P(VAN{NBSP}<{NBSP}0){NBSP}={NBSP}" in t and f"{NBSP}%" in t for t in figure_texts(charts[1].figure))
     finally:
         plt.close("all")
 
@@ -330,3 +330,4 @@ def test_initiative_text_is_escaped_by_the_templates(housing):
     finally:
         ini.config["owner"] = "Lab d'innovation publique (example)"
     assert "<script>" not in page and "&lt;script&gt;" in page
+
