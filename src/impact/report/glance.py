@@ -77,7 +77,10 @@ def glance_cards(initiative, result, lang: str, indicators=None, feedback=None, 
                       "detail": f"{L['bcr']} {fmt_number(appraisal.bcr, lang, 2)}" if _finite(appraisal.bcr) else None,
                       "tone": "good" if appraisal.npv >= 0 else "bad"})
     if mc is not None and _finite(mc.prob_npv_negative):
-        cards.append({"label": L["card_risk"], "value": fmt_pct(mc.prob_npv_negative, lang, 0)})
+        p = float(mc.prob_npv_negative)
+        # "0 %" from a finite number of draws would read as "impossible": say "below 1 %".
+        value = f"<\u00a0{fmt_pct(0.01, lang, 0)}" if p < 0.005 else fmt_pct(p, lang, 0)
+        cards.append({"label": L["card_risk"], "value": value})
     return cards
 
 
