@@ -47,7 +47,7 @@ def panel(seed=0) -> pd.DataFrame:
 
 # Each estimator with the columns it reads; the roles say which columns it uses.
 ESTIMATORS = {
-    "two_by_two": (lambda d: two_by_two(d, "y", "treated", "post", covariates=["x"], unit="id"), {"x"}),
+    "two_by_two": (lambda d: two_by_two(d, "y", "treated", "post", covariates=["x"], unit="id"), {"x", "id"}),
     "twfe": (lambda d: twfe(d, "y", "id", "t", "d", covariates=["x"]), {"x", "id", "t"}),
     "event_study": (lambda d: event_study(d, "y", "id", "t", "g"), {"id", "t", "g"}),
     "callaway_santanna": (lambda d: callaway_santanna(d, "y", "id", "t", "g", covariates=["x"], weights="w", n_boot=0),

@@ -225,7 +225,7 @@ def test_two_by_two_bad_input():
     df = staggered_panel().assign(treated=lambda d: (d.cohort > 0).astype(int), post=lambda d: (d.time > 4).astype(int))
     with pytest.raises(DataError, match="four cells"):
         two_by_two(df[df.post == 1], "y", "treated", "post")
-    with pytest.raises(DataError, match="missing values in 'y'"):
+    with pytest.raises(DataError, match=r"outcome column 'y' has \d+ missing values \(rows 0, "):
         two_by_two(df.assign(y=np.where(df.time == 1, np.nan, df.y)), "y", "treated", "post")
     with pytest.raises(DataError, match="treated column 'treated' must hold only 0 and 1"):
         two_by_two(df.assign(treated=df.treated * 3), "y", "treated", "post")

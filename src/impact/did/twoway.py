@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from impact.data import check_alpha, check_columns, check_finite, check_numeric, show, validate_panel
+from impact.data import check_alpha, check_columns, check_complete, check_finite, check_numeric, show, validate_panel
 from impact.did._ols import absorbed_ols
 from impact.errors import DataError
 from impact.did._args import accepts_r_names
@@ -104,12 +104,10 @@ def two_by_two(
         check_finite(data, col, role)
     used = [outcome, treated, post, *covariates] + [c for c in (cluster, unit) if c]
     frame = data[list(dict.fromkeys(used))]
-    if frame.isna().any().any():
-        counts = frame.isna().sum()
-        raise DataError(
-            "missing values in " + ", ".join(f"{c!r} ({n} rows)" for c, n in counts.items() if n)
-            + "; drop or impute them before estimating"
-        )
+    roles = {outcome: "outcome", treated: "treated", post: "post", **{c: "covariate" for c in covariates},
+             **{c: r for c, r in ((cluster, "cluster"), (unit, "unit")) if c}}
+    for column in frame.columns:  # a 2x2 drops nothing silently: the first incomplete column, with its rows
+        check_complete(frame, column, roles[column])
     d_treat = _check_binary(frame, treated, "treated")
     d_post = _check_binary(frame, post, "post")
     cells = pd.crosstab(d_treat, d_post)
