@@ -243,6 +243,19 @@ def test_figure_html_has_alt_text_and_is_escaped():
     assert not plt.get_fignums()
 
 
+def test_other_charts_get_french_ticks_when_embedded():
+    import matplotlib.pyplot as plt
+
+    from impact.report.figures import localise_axes
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0.25, 12_500_000.5])
+    localise_axes(fig, "fr")
+    ticks = [t for t in figure_texts(fig) if t]
+    plt.close(fig)
+    assert f"12{NNBSP}000{NNBSP}000" in ticks and "0,2" in ticks and not any("e" in t or "." in t for t in ticks)
+
+
 # --------------------------------------------------------------------------- report HTML
 
 
