@@ -3,8 +3,6 @@
 import re
 import shutil
 import subprocess
-from html import unescape
-from pathlib import Path
 
 import pytest
 
