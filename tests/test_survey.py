@@ -210,3 +210,16 @@ def test_ratio_srvyr_docs(api):
 def test_design_from_a_file():
     design = SurveyDesign(DATA / "apiclus1.csv", weights="pw", psu="dnum", fpc="fpc")
     _close(design.mean("api00").se, 23.542, 3)
+
+
+def test_apiclus2_two_stage_without_replacement(api):
+    """svydesign(id=~dnum+snum, fpc=~fpc1+fpc2, data=apiclus2): svymean(~api00) 670.81 (30.099),
+    svytotal(~enroll, na.rm=TRUE) 2639273 (799638); weights from the two fpcs, as R."""
+    design = SurveyDesign(api["apiclus2"], psu="dnum", ssu="snum", fpc="fpc1", fpc2="fpc2")
+    mean, total = design.mean("api00"), design.total("enroll")
+    _close(mean.estimate, 670.81, 2)
+    _close(mean.se, 30.099, 3)
+    _close(total.estimate, 2639273, 0)
+    _close(total.se, 799638, 0)
+    np.testing.assert_allclose(design._w, api["apiclus2"]["pw"], rtol=1e-6)
+    assert design.df == 39

@@ -142,6 +142,17 @@ def test_bad_options(data):
         SurveyDesign(data.assign(se=1)).mean("score", by="se")
 
 
+def test_second_stage_needs_both_fpcs(data):
+    data["person"] = np.arange(len(data)) % 5
+    with pytest.raises(ConfigError, match=r"ssu= adds the second-stage variance .* fpc2="):
+        SurveyDesign(data, weights="w", strata="region", psu="site", nest=True, ssu="person", fpc="pop")
+    with pytest.raises(ConfigError, match=r"fpc2 \(second-stage population sizes\) needs ssu="):
+        SurveyDesign(data, weights="w", strata="region", psu="site", nest=True, fpc="pop", fpc2="pop")
+    data["n_people"] = 3
+    with pytest.raises(DataError, match=r"fpc column 'n_people' gives PSU 1 a population of 3 SSUs, smaller than the 5"):
+        SurveyDesign(data, weights="w", strata="region", psu="site", nest=True, ssu="person", fpc="pop", fpc2="n_people")
+
+
 def test_bad_replicate_settings(data):
     data["r1"], data["r2"] = data["w"] * 2, np.where(data.index % 2, data["w"] * 2, 0)
     with pytest.raises(ConfigError, match=r"replicate_weights need replicate_type"):

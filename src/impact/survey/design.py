@@ -73,6 +73,43 @@ def _numeric(data: pd.DataFrame, column: str, role: str) -> np.ndarray:
     return series.to_numpy(dtype=float, na_value=np.nan)
 
 
+def _unsampled_share(data, fpc: str, group: np.ndarray, labels, n_sampled: np.ndarray, group_word: str,
+                     unit_word: str) -> np.ndarray:
+    """``1 - n_g / N_g`` per group from an fpc column holding ``N_g`` (values >= 1) or ``n_g / N_g`` (<= 1).
+
+    The column must be constant within each group (a stratum at the first
+    stage, a PSU at the second) and ``N_g`` at least the number sampled.
+    """
+    values = _numeric(data, fpc, "fpc")
+    _positive_finite(values, "fpc", fpc, data.index)
+    first = np.zeros(len(labels), dtype=np.int64)
+    first[group[::-1]] = np.arange(values.size)[::-1]  # each group's first row
+    value = values[first]
+    varies = np.bincount(group, weights=~np.isclose(values, value[group], rtol=1e-9, atol=0), minlength=len(labels)) > 0
+    if varies.any():
+        g = int(np.flatnonzero(varies)[0])
+        inside = values[group == g]
+        raise DataError(
+            f"fpc column {fpc!r} varies within {group_word} {show(labels[g])} ({inside.min():g} to {inside.max():g}); "
+            f"it must hold one population size (or fraction) per {group_word}"
+        )
+    if (value > 1).any() and (value < 1).any():
+        raise ConfigError(
+            f"fpc column {fpc!r} mixes sampling fractions (<= 1) and population sizes (> 1); "
+            f"use one or the other for every {group_word}"
+        )
+    population = value if (value > 1).any() else n_sampled / value
+    small = population < n_sampled - 1e-9
+    if small.any():
+        g = int(np.flatnonzero(small)[0])
+        raise DataError(
+            f"fpc column {fpc!r} gives {group_word} {show(labels[g])} a population of {population[g]:g} {unit_word}, "
+            f"smaller than the {int(n_sampled[g])} sampled there; fpc must be the population number of {unit_word} "
+            f"in the {group_word} (or the sampling fraction, at most 1)"
+        )
+    return np.clip((population - n_sampled) / population, 0.0, 1.0)
+
+
 class SurveyDesign:
     """A stratified, clustered, weighted sample with its variance estimator.
 
@@ -121,6 +158,13 @@ class SurveyDesign:
     mse : bool
         Centre replicate deviations at the full-sample estimate instead of
         the replicate mean (R's ``mse=TRUE``).
+    ssu, fpc2 : str, optional
+        Second-stage units (e.g. schools within sampled districts) and their
+        population count per PSU (or sampling fraction), for a two-stage
+        sample drawn without replacement at both stages with ``fpc``: the
+        variance then adds the within-PSU term, as R's
+        ``svydesign(id=~psu+ssu, fpc=~fpc+fpc2)``. Without them the
+        ultimate-cluster variance is used.
     min_cell_size : int
         Estimates resting on fewer respondents are masked in tables and
         plots (default 11).
@@ -165,6 +209,8 @@ class SurveyDesign:
         replicate_scale: float | None = None,
         replicate_rscales: Sequence[float] | None = None,
         mse: bool = False,
+        ssu: str | None = None,
+        fpc2: str | None = None,
         min_cell_size: int = 11,
         alpha: float = 0.05,
     ):
@@ -172,7 +218,8 @@ class SurveyDesign:
             replicate_weights = [replicate_weights]
         if isinstance(data, (str, Path)):
             data = read_table(data)  # a CSV, Excel or Parquet export of the survey
-        check_columns(data, weights=weights, strata=strata, psu=psu, fpc=fpc, replicate_weights=replicate_weights)
+        check_columns(data, weights=weights, strata=strata, psu=psu, fpc=fpc, replicate_weights=replicate_weights,
+                      ssu=ssu, fpc2=fpc2)
         check_choice("lonely_psu", lonely_psu, LONELY_PSU)
         if not isinstance(nest, (bool, np.bool_)):
             raise ConfigError(f"nest must be True or False (got {nest!r})")
@@ -212,6 +259,8 @@ class SurveyDesign:
                 raise ConfigError("replicate_type and fay_rho need replicate_weights= (the replicate weight columns)")
             self.layout = self._layout(finite, check_lonely=True)
             self.df = max(self.layout.n_psus - self.n_strata, 1)
+        self.ssu, self.fpc2 = ssu, fpc2
+        self.layout2 = self._second_stage(data, ssu, fpc2, finite, weights is None)
 
     # ------------------------------------------------------------------ construction
 
@@ -220,6 +269,7 @@ class SurveyDesign:
         if psu is None:
             self._psu = np.arange(n, dtype=np.int64)
             self._psu_stratum = self._stratum.copy()
+            self._psu_labels = data.index.to_numpy()
             return
         raw, labels = _codes(data[psu], "psu", psu)
         pair = self._stratum * len(labels) + raw
@@ -236,41 +286,52 @@ class SurveyDesign:
                 )
         self._psu = codes.astype(np.int64)
         self._psu_stratum = (uniq_pair // len(labels)).astype(np.int64)
+        self._psu_labels = labels[uniq_pair % len(labels)]
 
     def _finite_fraction(self, data: pd.DataFrame, fpc: str | None) -> np.ndarray:
         """Per stratum, ``1 - f_h``: the share of the stratum's PSUs not sampled (1 without fpc)."""
-        n_psu = np.bincount(self._psu_stratum, minlength=self.n_strata).astype(float)
         if fpc is None:
             return np.ones(self.n_strata)
-        values = _numeric(data, fpc, "fpc")
-        _positive_finite(values, "fpc", fpc, data.index)
-        first = np.zeros(self.n_strata, dtype=np.int64)
-        first[self._stratum[::-1]] = np.arange(values.size)[::-1]  # each stratum's first row
-        value = values[first]
-        varies = np.bincount(self._stratum, weights=~np.isclose(values, value[self._stratum], rtol=1e-9, atol=0),
-                             minlength=self.n_strata) > 0
-        if varies.any():
-            h = int(np.flatnonzero(varies)[0])
-            inside = values[self._stratum == h]
-            raise DataError(
-                f"fpc column {fpc!r} varies within stratum {show(self._stratum_labels[h])} "
-                f"({inside.min():g} to {inside.max():g}); it must hold one population size (or fraction) per stratum"
-            )
-        if (value > 1).any() and (value < 1).any():
+        n_psu = np.bincount(self._psu_stratum, minlength=self.n_strata).astype(float)
+        return _unsampled_share(data, fpc, self._stratum, self._stratum_labels, n_psu, "stratum", "PSUs")
+
+    def _second_stage(self, data, ssu, fpc2, finite, weights_from_fpc: bool) -> Layout | None:
+        """The second stage of a two-stage sample drawn without replacement at both stages (R's ``id=~psu+ssu``).
+
+        Its variance adds, for each PSU ``i``, ``f1 (1 - f2_i) n2_i / (n2_i - 1)
+        sum_j (t_ij - mean_i t)^2`` over the totals of its sampled SSUs, where
+        ``f1`` is the PSU's first-stage sampling fraction (Sarndal, Swensson &
+        Wretman 1992, ch. 4.3; R ``survey``'s ``svyrecvar``).
+        """
+        if ssu is None:
+            if fpc2 is not None:
+                raise ConfigError("fpc2 (second-stage population sizes) needs ssu=, the second-stage unit column")
+            return None
+        if self.replicates is not None or self.psu is None or self.fpc is None or fpc2 is None:
             raise ConfigError(
-                f"fpc column {fpc!r} mixes sampling fractions (<= 1) and population sizes (> 1); "
-                "use one or the other for every stratum"
+                "ssu= adds the second-stage variance of a two-stage sample drawn without replacement: it needs psu=, "
+                "fpc= (PSUs per stratum) and fpc2= (SSUs per PSU), and no replicate weights; without fpc= the "
+                "PSU-level (ultimate cluster) variance already covers every stage"
             )
-        population = value if (value > 1).any() else n_psu / value
-        small = population < n_psu - 1e-9
-        if small.any():
-            h = int(np.flatnonzero(small)[0])
+        raw, labels = _codes(data[ssu], "ssu", ssu)
+        pair = self._psu * len(labels) + raw  # SSUs are nested in their PSU, whatever their numbering
+        codes, uniq = pd.factorize(pair, sort=True)
+        ssu_psu = (uniq // len(labels)).astype(np.int64)
+        n2 = np.bincount(ssu_psu, minlength=self.n_psus).astype(float)
+        finite2 = _unsampled_share(data, fpc2, self._psu, self._psu_labels, n2, "PSU", "SSUs")
+        sampled1 = (1.0 - finite)[self._psu_stratum]
+        multi = n2 > 1
+        scale = np.where(multi, sampled1 * finite2 * n2 / np.where(multi, n2 - 1, 1), 0.0)
+        lonely = ~multi & (finite2 > 1e-7) & (sampled1 > 0)
+        if lonely.any() and self.lonely_psu == "error":
+            names = ", ".join(show(p) for p in self._psu_labels[lonely][:10])
             raise DataError(
-                f"fpc column {fpc!r} gives stratum {show(self._stratum_labels[h])} a population of "
-                f"{population[h]:g} PSUs, smaller than the {int(n_psu[h])} sampled there; fpc must be the "
-                "population number of PSUs in the stratum (or the sampling fraction, at most 1)"
+                f"{int(lonely.sum())} PSU(s) of {self.psu!r} have a single sampled SSU out of several ({names}), so "
+                "their second-stage variance cannot be estimated; pass lonely_psu='certainty' or 'remove' to leave it out"
             )
-        return np.clip((population - n_psu) / population, 0.0, 1.0)
+        if weights_from_fpc:
+            self._w = self._w / (1.0 - finite2)[self._psu]
+        return Layout(codes.astype(np.int64), ssu_psu, n2, scale, np.zeros(self.n_psus, dtype=bool))
 
     def _layout(self, finite: np.ndarray, check_lonely: bool) -> Layout:
         n_psu = np.bincount(self._psu_stratum, minlength=self.n_strata).astype(float)
@@ -322,6 +383,8 @@ class SurveyDesign:
         parts.append(f"{len(self.data)} rows")
         if self.replicates is not None:
             method = f"{self.replicates.type} replicate weights ({self.replicates.weights.shape[1]} replicates)"
+        elif self.layout2 is not None:
+            method = f"Taylor linearisation, two stages ({self.layout2.n_psus} SSUs) with fpc"
         else:
             method = "Taylor linearisation" + (" with fpc" if self.fpc else " (with-replacement first stage)")
             if self.lonely_strata:

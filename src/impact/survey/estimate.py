@@ -130,9 +130,15 @@ class Fit:
 def taylor_variance(design, z, rows, group, k: int) -> np.ndarray:
     """Linearisation variance of ``k`` domain totals of ``z``; calibration residuals first if the design was raked."""
     if design._margins is None:
-        return stratified_variance(z, rows, group, k, design.layout)
+        variance = stratified_variance(z, rows, group, k, design.layout)
+        if design.layout2 is not None:  # within-PSU variance of a two-stage sample
+            variance = variance + stratified_variance(z, rows, group, k, design.layout2)
+        return variance
     residuals = calibration_residuals(z, rows, group, k, design._w, design._w_design, design._margins)
-    return stratified_variance_dense(residuals, design.layout)
+    variance = stratified_variance_dense(residuals, design.layout)
+    if design.layout2 is not None:
+        variance = variance + stratified_variance_dense(residuals, design.layout2)
+    return variance
 
 
 def _srs_variance(lin: Linearized, weight, u, k, n, kind):
