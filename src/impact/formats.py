@@ -21,6 +21,7 @@ __all__ = [
     "fmt_interval",
     "fmt_pvalue",
     "fmt_date",
+    "fmt_datetime",
     "fmt_quantity",
     "axis_formatter",
     "MISSING",
@@ -133,6 +134,26 @@ def fmt_date(value, lang: str = "en", format: str = "long") -> str:
     if not isinstance(value, _dt.date):
         return str(value)
     return format_date(value, format=format, locale=babel_locale(lang))
+
+
+def fmt_datetime(value, lang: str = "en") -> str:
+    """A moment in words with its time zone (``29 novembre 2026, 20:05:40 TU``); an ISO string is read first.
+
+    Anything that is not a date-time is returned as written.
+    """
+    from babel.dates import format_datetime
+
+    if value is None:
+        return MISSING
+    if isinstance(value, str):
+        try:
+            value = _dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if not isinstance(value, _dt.datetime):
+        return str(value)
+    tz = value.tzinfo or _dt.timezone.utc
+    return format_datetime(value, "long", tzinfo=tz, locale=babel_locale(lang))
 
 
 # Units the report can put in words through CLDR (Babel), whatever the language.

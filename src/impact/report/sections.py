@@ -17,7 +17,16 @@ import pandas as pd
 
 from impact.data import period_codes, period_position
 from impact.periods import period_text
-from impact.report.i18n import fmt_interval, fmt_money, fmt_number, fmt_pct, fmt_pvalue, fmt_quantity, labels
+from impact.report.i18n import (
+    fmt_datetime,
+    fmt_interval,
+    fmt_money,
+    fmt_number,
+    fmt_pct,
+    fmt_pvalue,
+    fmt_quantity,
+    labels,
+)
 from impact.report.suppress import masked_group_means
 from impact.report.templating import render
 from impact.report.wording import effect_digits, effect_sentence, method_name, method_words, note_words, outcome_parts
@@ -288,7 +297,7 @@ def provenance_table(prov: dict, lang: str) -> str:
     L = labels(lang)
     versions = ", ".join(f"{k} {v}" for k, v in prov["versions"].items() if v)
     rows = [
-        (L["generated"], prov["generated"]),
+        (L["generated"], fmt_datetime(prov["generated"], lang)),
         (L["data_sha"], f"{prov['data_file']}: {prov['data_sha256']}"),
         (L["config_sha"], prov["config_sha256"]),
         (L["commit"], prov["commit"] or "–"),
