@@ -142,6 +142,12 @@ def test_bad_options(data):
         SurveyDesign(data.assign(se=1)).mean("score", by="se")
 
 
+def test_proportion_of_a_continuous_column(data):
+    data = pd.concat([data] * 2, ignore_index=True).assign(amount=lambda d: d.index * 0.5)
+    with pytest.raises(ConfigError, match=r"column 'amount' has 120 distinct answers; .* pass level="):
+        nested(data).proportion("amount")
+
+
 def test_second_stage_needs_both_fpcs(data):
     data["person"] = np.arange(len(data)) % 5
     with pytest.raises(ConfigError, match=r"ssu= adds the second-stage variance .* fpc2="):

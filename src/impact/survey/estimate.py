@@ -35,6 +35,8 @@ __all__ = ["Domains", "Fit", "domains", "fit", "estimate_ratio", "estimate_propo
 
 RESERVED = ("term", "estimate", "se", "ci_low", "ci_high", "pvalue", "level", "n_obs", "n_missing", "df", "deff", "masked")
 STATISTICS = ("mean", "proportion", "total", "top_box")
+#: A proportion for every level is refused beyond this many levels (a score, not a category).
+MAX_LEVELS = 100
 
 
 @dataclass(frozen=True)
@@ -317,6 +319,11 @@ def estimate_proportion(design, column, level, by, where, ci, min_cell_size) -> 
     dom = domains(design, by, where)
     frames, heads = [], []
     levels = _levels(series, level)
+    if len(levels) > MAX_LEVELS:
+        raise ConfigError(
+            f"column {column!r} has {len(levels)} distinct answers; a proportion per level needs a categorical "
+            "column: pass level=, or use top_box()/mean() for a score"
+        )
     for lev in levels:  # a handful of answer levels, each one vectorised pass over the rows
         a = (series == lev).to_numpy(dtype=float)
         fit_ = fit(design, a, None, respond, dom, "mean")
