@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impact.design import history_moments, simulate_power
+from impact.design import history_moments, history_plot, simulate_power
 from impact.did import (
     bacon_decomposition,
     callaway_santanna,
@@ -62,6 +62,9 @@ ESTIMATORS = {
     "wild_cluster_bootstrap": (lambda d: wild_cluster_bootstrap(d, "y", "id", "t", "d", n_boot=99, seed=1),
                                {"id", "t"}),
     "history_moments": (lambda d: history_moments(d, "y", "id", "t"), {"id", "t"}),
+    "history_plot": (lambda d: history_plot(d, "y", "id", "t"), {"id", "t"}),
+    "wild_cluster_bootstrap_2x2": (lambda d: wild_cluster_bootstrap(d, "y", treated="treated", post="post", cluster="id",
+                                                                    n_boot=99, seed=1), set()),
     "simulate_power": (lambda d: simulate_power(d, "y", "id", "t", n_treated=4, n_post=2, n_sims=100, seed=1),
                        {"id", "t"}),
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from impact.data import validate_panel
 from impact.plots import _texts
 
 __all__ = ["power_curve_plot", "history_plot"]
@@ -90,7 +91,9 @@ def history_plot(data: pd.DataFrame, outcome: str, unit: str, time: str, ax=None
         import matplotlib.pyplot as plt
 
         _, ax = plt.subplots(figsize=(8, 4))
-    wide = data.pivot(index=time, columns=unit, values=outcome).sort_index()
+    # Validated first: bad values are named with their rows, periods ordered on their calendar (not as text).
+    panel = validate_panel(data, outcome, unit, time)
+    wide = pd.DataFrame(panel.wide().T, index=panel.period_text(np.arange(panel.n_periods), lang), columns=panel.units)
     x = np.arange(len(wide))
     ax.plot(x, wide.to_numpy(dtype=float), color="0.75", lw=0.7)
     for k, name in enumerate(highlight or []):

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from impact.data import check_alpha, check_choice, check_columns, check_int, validate_panel
+from impact.data import check_alpha, check_choice, check_columns, check_finite, check_int, check_numeric, validate_panel
 from impact.did.imputation import _TwoWay
 from impact.errors import ConfigError, DataError, DroppedRowsWarning
 from impact.did._args import accepts_r_names
@@ -300,6 +300,8 @@ def wild_cluster_bootstrap(
         if cluster is None:
             raise ConfigError("the 2x2 wild cluster bootstrap needs cluster= (e.g. the state or département column)")
         check_columns(data, outcome=outcome, treated=treated, post=post, cluster=cluster)
+        check_numeric(data, outcome, "outcome")
+        check_finite(data, outcome, "outcome")
         frame = data.dropna(subset=[outcome, treated, post, cluster]).reset_index(drop=True)
         if len(frame) < len(data):
             warnings.warn(f"dropped {len(data) - len(frame)} of {len(data)} rows with missing values",
