@@ -228,6 +228,10 @@ def test_summary_record_carries_indicators_and_feedback(barometer):
                and r["wave"] == "2024-11" and r["group"] is None)
     assert survey_based[0]["current"] == top["estimate"] and survey_based[0]["ci_low"] == top["ci_low"]
     assert record["indicators"][0]["status"] == "on_track"
+    change = next(r for r in record["feedback_changes"] if r["group"] is None and r["statistic"] == "top_box"
+                  and r["question"] == "satisfaction")
+    assert (change["from_wave"], change["to_wave"]) == ("2021-05", "2024-11") and change["ci_low"] > 0
+    assert {r["masked"] for r in record["feedback_changes"]} == {True, False}
     plain = summary_record(ini, result)
     assert "indicators" not in plain and "feedback" not in plain
 

@@ -136,6 +136,18 @@ class FeedbackSummary:
             out.append(rec)
         return out
 
+    def change_records(self) -> list[dict]:
+        """First-to-last-wave changes as plain records (:data:`CHANGE_COLUMNS`; ``None`` when masked)."""
+        out = []
+        for row in self.changes.to_dict("records"):
+            rec = {k: row[k] for k in CHANGE_COLUMNS}
+            for k in ("estimate", "se", "ci_low", "ci_high", "pvalue"):
+                rec[k] = None if rec[k] is None or not math.isfinite(float(rec[k])) else float(rec[k])
+            rec["n"], rec["masked"] = int(rec["n"]), bool(rec["masked"])
+            rec["group"] = None if rec["group"] is None or rec["group"] != rec["group"] else str(rec["group"])
+            out.append(rec)
+        return out
+
     def series(self, question: str, statistic: str, group: str | None = None) -> pd.DataFrame:
         """One statistic over the waves (``date``, ``value``, ``se``, ``ci_low``, ``ci_high``, ``n``), masked cells NaN."""
         sel = self.rows[(self.rows["question"] == question) & (self.rows["statistic"] == statistic)]

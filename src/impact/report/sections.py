@@ -352,6 +352,7 @@ def summary_record(initiative, result, appraisal=None, mc=None, verdict_html: st
         record["indicators"] = [r.to_record() for r in indicators]
     if feedback is not None:
         record["feedback"] = feedback.records()
+        record["feedback_changes"] = feedback.change_records()
     return record
 
 
