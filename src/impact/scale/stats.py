@@ -50,7 +50,18 @@ _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "
 
 @dataclass(frozen=True)
 class Engine:
-    """Another SQL engine: ``run(sql) -> DataFrame``, its sqlglot ``dialect`` and the ``table`` holding the data."""
+    """Another SQL engine: ``run(sql) -> DataFrame``, its sqlglot ``dialect`` and the ``table`` holding the data.
+
+    Pass it as ``data`` to an estimator (or to :func:`panel_statistics`): the
+    statistics query is transpiled to ``dialect`` and run where the data live,
+    and only the aggregates come back.
+
+    Examples
+    --------
+    >>> spark_engine = Engine(run=lambda sql: spark.sql(sql).toPandas(), dialect="spark",
+    ...                       table="claims")                                  # doctest: +SKIP
+    >>> callaway_santanna(spark_engine, "y", "person", "month", "first_month")  # doctest: +SKIP
+    """
 
     run: Callable[[str], pd.DataFrame]
     dialect: str
@@ -378,6 +389,18 @@ def panel_statistics(data, outcome: str, unit: str, time: str, *, cohort: str | 
     DataError
         Missing column, non-numeric outcome, duplicates, a cohort, treatment or
         cluster varying within a unit, an unbalanced panel, non-finite outcomes.
+
+    Notes
+    -----
+    Two scans: the distinct (period, cohort) pairs, then one grouped
+    aggregation (by unit, then by cohort) that also runs every input check.
+    Periods are ordered by their values (integers, dates, ISO strings).
+
+    Examples
+    --------
+    >>> st = panel_statistics("claims/*.parquet", "y", "person", "month", cohort="first")  # doctest: +SKIP
+    >>> save_statistics(st, "claims_stats.json", min_cell_size=11)                          # doctest: +SKIP
+    >>> callaway_santanna(load_statistics("claims_stats.json"), "y", "person", "month", "first")  # doctest: +SKIP
     """
     if (cohort is None) == (treatment is None):
         raise ConfigError("give exactly one of cohort= (Callaway-Sant'Anna, event study) or treatment= (TWFE)")
