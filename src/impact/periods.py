@@ -209,14 +209,14 @@ def _parse_values(values: pd.Series, column: str, role: str, rows=None):
     if len(values) == 0:
         return np.zeros(0, dtype=np.int64), "int", np.zeros(0, dtype=object)
     if isinstance(values.dtype, pd.PeriodDtype):
-        freq = values.dtype.freq.name[0]
+        freq = values.dtype.freq.freqstr[0]
         if freq in "MQY" or freq == "A":
             ords = values.dt.asfreq("M", how="start").array.asi8
             return ords.astype(np.int64), "month", np.full(len(values), "Y" if freq == "A" else freq, dtype=object)
         if freq in "DW":
             days = values.dt.start_time.to_numpy().astype("datetime64[D]").astype(np.int64)
             return days, "day", np.full(len(values), "D", dtype=object)
-        raise DataError(f"{role} column {column!r} holds periods of frequency {values.dtype.freq.name}; "
+        raise DataError(f"{role} column {column!r} holds periods of frequency {values.dtype.freq.freqstr}; "
                         "use days, weeks, months, quarters or years")
     if pd.api.types.is_datetime64_any_dtype(values):
         stamps = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
