@@ -82,7 +82,7 @@ def test_console_says_why_each_initiative_failed(portfolio):
     at = next(i for i, line in enumerate(lines) if line.startswith("broken "))
     why = "\n".join(lines[at + 1:at + 4])
     # the whole message: step, file, the missing column and the columns that are there
-    assert "-> validate:" in why and "data (data.csv)" in why and "'processing_days' not found" in why
+    assert "-> validate:" in why and "data.outcome (data.csv)" in why and "'processing_days' not found" in why
     assert "city, month" in why
     at = next(i for i, line in enumerate(lines) if line.startswith("binary "))
     assert "'processing_days' not found" in lines[at + 2] and "[2J=cmd" in lines[at + 2]
