@@ -201,9 +201,12 @@ def pretrend_test(result: EventStudyResult, *, test: str = "F", leads: int | Non
     averaged into one bin, which keeps ``q`` at most ``leads + 1``; a linear
     pre-trend still shows in the bin. When ``nu < q`` the bin starts
     earlier (fewer leads one by one) until the F test is defined. In seeded
-    panels like the RSA example (96 units x 36 periods, and 24 x 12) this
-    test rejects at 3.5-6.5 % at the 5 % level where the chi-squared
-    test on all leads rejects at 30-45 % (``benchmarks/pretest_size.py``).
+    panels like the RSA example with parallel trends (96 units x 36 periods,
+    and 24 x 12), it rejects Callaway-Sant'Anna's dynamic leads at 3.9 % and
+    4.4 % at the 5 % level (2,000 panels each), where the chi-squared test of
+    every lead rejects at 38 % and 37 %; the TWFE event study's at 6.7 % and
+    8.0 % and the imputation estimator's at 7.3 % and 2.7 % (150 panels,
+    Monte Carlo s.e. 1.8 points), against 30-37 % (``benchmarks/pretest_size.py``).
 
     Failing to reject is weak evidence: the test has low power against
     trends that bias the post-adoption estimates, and conditioning on
