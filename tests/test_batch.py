@@ -253,3 +253,30 @@ def test_failing_rerun_keeps_the_last_good_report(portfolio, tmp_path):
     assert frame.loc["housing-digital", "status"] == "failed"
     assert frame.loc["housing-digital", "last_good_at"] == good["generated"]
     assert frame.loc["co-created-service", "status"] == "ok"
+
+
+def test_failure_inside_the_notebook_keeps_the_last_good_report_and_notebook(tmp_path):
+    # A last good run, as run_one leaves it (written by hand: only what a failing re-run must keep matters here).
+    out = tmp_path / "out"
+    good = out / "seniors-access-pilot"
+    good.mkdir(parents=True)
+    (good / "report.html").write_text("<html>good report</html>")
+    (good / "report.ipynb").write_text("{}")
+    (good / "summary.json").write_text(json.dumps({"id": "seniors-access-pilot", "status": "ok", "estimate": 0.6,
+                                                   "generated": "2026-01-02T03:04:05+00:00"}))
+    # valid for load_initiative, refused by the estimator inside the notebook
+    changed = _copy(ROOT / "data" / "initiatives" / "seniors-access-pilot", tmp_path / "seniors",
+                    design={**yaml.safe_load((ROOT / "data" / "initiatives" / "seniors-access-pilot"
+                                              / "initiative.yaml").read_text())["design"], "treated_unit": "Villebrun"})
+    console = io.StringIO()
+    with contextlib.redirect_stdout(console):
+        assert cli(["run", str(changed), "--out", str(out), "--quiet"]) == 1
+    record = _summary(out, "seniors-access-pilot")
+    assert record["status"] == "failed" and record["step"] == "execute" and "Villebrun" in record["error"]
+    assert record["last_good"]["generated"] == "2026-01-02T03:04:05+00:00" and record["last_good"]["estimate"] == 0.6
+    assert (good / "report.html").read_text() == "<html>good report</html>" and (good / "report.ipynb").read_text() == "{}"
+    assert (good / "error.ipynb").is_file()
+    page = (good / "error.html").read_text()
+    assert "Villebrun" in page and "2026-01-02T03:04:05+00:00" in page and 'href="report.html"' in page
+    text = console.getvalue()
+    assert "-> execute, data file data.csv:" in text and "Villebrun" in text and "last good report" in text
