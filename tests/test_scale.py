@@ -287,3 +287,21 @@ def test_trends_are_cohort_period_means(panel_file):
     np.testing.assert_array_equal(got[["cohort", "period"]].to_numpy(), expect[["cohort", "t"]].to_numpy())
     np.testing.assert_allclose(got["mean"], expect["mean"], atol=1e-12)
     np.testing.assert_array_equal(got["n_units"], expect["size"])
+
+
+def test_date_periods_and_date_cohorts(tmp_path):
+    df = _panel(seed=8, n_units=120)
+    months = pd.date_range("2023-01-01", periods=df["t"].max(), freq="MS")
+    df["month"] = months[df["t"] - 1]
+    df["first"] = pd.Series(months[np.clip(df["g"] - 1, 0, len(months) - 1)]).where(
+        (df["g"] > 0) & (df["g"] <= len(months))).to_numpy()
+    df.to_parquet(tmp_path / "dates.parquet")
+    mem = callaway_santanna(df, "y", "id", "month", "first", n_boot=0, control="not_yet")
+    ooc = callaway_santanna(str(tmp_path / "dates.parquet"), "y", "id", "month", "first", n_boot=0,
+                            control="not_yet")
+    _same(mem, ooc)
+    assert list(ooc.to_frame()["period"]) == list(mem.to_frame()["period"])
+    mem_es = event_study(df, "y", "id", "month", "first")
+    ooc_es = event_study(str(tmp_path / "dates.parquet"), "y", "id", "month", "first")
+    _same(mem_es, ooc_es)
+    assert getattr(ooc_es, "time_unit", None) == getattr(mem_es, "time_unit", None)

@@ -51,6 +51,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from impact import results as _results
+from impact.data import show
 from impact.did import staggered as _cs
 from impact.did.inference import cluster_sums, infer, influence_vcov
 from impact.errors import ConfigError, DataError, DroppedRowsWarning, EstimationError
@@ -155,7 +156,7 @@ def callaway_santanna(data, outcome, unit, time, cohort, covariates=None, contro
     if always.any():
         n_drop = int(st.n[always].sum())
         warnings.warn(
-            f"dropped {n_drop} units ({n_drop * T} rows) already treated in the first period {st.periods[0]}"
+            f"dropped {n_drop} units ({n_drop * T} rows) already treated in the first period {show(st.periods[0])}"
             + (f" (allowing for anticipation={anticipation})" if anticipation else "")
             + "; they have no untreated period to compare with (as R did does)", DroppedRowsWarning, stacklevel=3)
         notes.append(f"{n_drop} always-treated units dropped")
@@ -169,7 +170,7 @@ def callaway_santanna(data, outcome, unit, time, cohort, covariates=None, contro
         latest = int(keys[live].max())
         T = latest - anticipation
         notes.append(f"no never-treated units: the last cohort is used as comparison only, "
-                     f"periods from {st.periods[max(T, 0)]} on are dropped")
+                     f"periods from {show(st.periods[max(T, 0)])} on are dropped")
     if T < 2:
         raise DataError("fewer than two periods remain after dropping always-treated units; nothing to compare")
     gr = merge_groups(_drop_keys(st, live), keys[live], T)
@@ -260,7 +261,7 @@ def _cs_result(st, gr, cells, att, psi, row_cohort, weight, cl_codes, glist, N, 
             pval = float(sps.chi2.sf(stat, pre.size))
     lo, hi = normal_ci(att, inf.se, alpha)
     frame = pd.DataFrame({
-        "term": [f"ATT({labels[g]},{labels[t]})" for g, t in zip(g_code, t_code)],
+        "term": [f"ATT({show(labels[g])},{show(labels[t])})" for g, t in zip(g_code, t_code)],
         "estimate": att, "se": inf.se, "ci_low": lo, "ci_high": hi, "pvalue": normal_pvalue(att, inf.se),
         "cohort": labels[g_code], "period": labels[t_code], "event_time": t_code - g_code,
         "base_period": labels[b_code], "post": post,

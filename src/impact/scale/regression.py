@@ -17,7 +17,7 @@ import pandas as pd
 from impact.data import check_alpha, check_int
 from impact.did.event_study import _check_window
 from impact.did.inference import cluster_sums
-from impact.errors import ConfigError, DataError, EstimationError
+from impact.errors import ConfigError, DataError, EstimationError, ImpactError
 from impact.results import EffectResult, EventStudyResult, headline, tidy_terms
 from impact.scale.groups import Groups, known_fields, merge_groups
 from impact.scale.stats import CellStats, as_panel_stats, cell_statistics
@@ -144,6 +144,16 @@ def twfe(data, outcome, unit, time, treatment, cluster=None, covariates=None, *,
     )
 
 
+def _time_unit(periods) -> str:
+    """The step of the periods (month, quarter, ...) for event-time axes, as the in-memory path names it."""
+    try:
+        from impact.periods import infer_scale
+
+        return infer_scale(pd.Series(periods)).unit
+    except (ImportError, ImpactError):
+        return "period"
+
+
 def event_study(data, outcome, unit, time, cohort, window=None, reference=-1, cluster=None, *,
                 bin_endpoints=True, alpha=0.05) -> EventStudyResult:
     """Dynamic TWFE event study from per-cohort statistics; see :func:`impact.did.event_study` (same result)."""
@@ -197,7 +207,7 @@ def event_study(data, outcome, unit, time, cohort, window=None, reference=-1, cl
     return EventStudyResult(
         method="Event study (dynamic TWFE)", **headline(head), n_obs=fit.nobs, n_units=st.n_units, alpha=alpha,
         terms=terms, vcov=pd.DataFrame(fit.vcov, index=estimable, columns=estimable), reference=reference,
-        **known_fields(EventStudyResult, n_clusters=fit.n_clusters),
+        **known_fields(EventStudyResult, n_clusters=fit.n_clusters, time_unit=_time_unit(st.periods)),
         assumptions={
             "Identifying assumption": "parallel trends, no anticipation",
             "Reference period": f"event time {reference}",
