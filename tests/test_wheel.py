@@ -53,18 +53,18 @@ def installed(tmp_path_factory):
     install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-compile", "--target",
                               str(target), str(wheel)], capture_output=True, text=True, timeout=300)
     assert install.returncode == 0, install.stderr[-3000:]
-    return wheel, target, build.stdout + build.stderr, install.stdout + install.stderr
+    return wheel, target, build.stdout + build.stderr, install.stdout + install.stderr, source
 
 
 def test_build_and_install_print_no_deprecation_warning(installed):
-    _, _, build_log, install_log = installed
+    _, _, build_log, install_log, _ = installed
     for log in (build_log, install_log):
         assert "SetuptoolsDeprecationWarning" not in log and "License classifiers are deprecated" not in log
         assert "is absent from the `packages` configuration" not in log
 
 
 def test_wheel_ships_notebooks_and_every_template(installed):
-    wheel, _, _, _ = installed
+    wheel, *_ = installed
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"impact/_notebooks/evaluation.ipynb", "impact/_notebooks/design.ipynb"} <= names
     # every file under templates/, including those added after this test was written (catalogues, Jinja2 pages)
@@ -77,7 +77,7 @@ def test_wheel_ships_notebooks_and_every_template(installed):
 
 
 def test_installed_wheel_runs_new_validate_and_run_from_any_folder(installed, tmp_path):
-    _, target, _, _ = installed
+    _, target, *_ = installed
     env = {**os.environ, "PYTHONPATH": str(target), "MPLBACKEND": "Agg"}
 
     def impact(*args, timeout=240):
@@ -97,3 +97,28 @@ def test_installed_wheel_runs_new_validate_and_run_from_any_folder(installed, tm
     assert summary["status"] == "ok" and summary["estimate"] is not None
     assert (tmp_path / "out" / "pilot" / "report.html").stat().st_size > 10_000
     assert (tmp_path / "out" / "index.html").is_file()
+
+
+def test_editable_install_reads_the_source_folders(installed, tmp_path):
+    """`pip install -e .` (what make does) maps nothing into impact/: the folders beside src/ are used."""
+    *_, source = installed
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    site = next(venv.glob("lib/python*/site-packages"))
+    # the test environment's packages stand in for the dependencies
+    (site / "zz_test_env.pth").write_text(next(p for p in sys.path if p.endswith("site-packages")) + "\n")
+    python = venv / "bin" / "python"
+    install = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
+                              "--no-build-isolation", "-e", str(source)], capture_output=True, text=True, timeout=300)
+    assert install.returncode == 0, install.stdout[-2000:] + install.stderr[-2000:]
+    code = ("import impact, impact.report.execute as x, impact.report.export as e; "
+            "print(impact.__file__); print(e.TEMPLATES); print(x.NOTEBOOK)")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    shown = subprocess.run([str(python), "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    module, templates, notebook = map(Path, shown.stdout.split())
+    assert module == source / "src" / "impact" / "__init__.py"
+    assert templates == source / "templates" and notebook == source / "notebooks" / "evaluation.ipynb"
+    made = subprocess.run([str(python), "-m", "impact.cli", "new", "pilot", "--dir", "."], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0 and (tmp_path / "pilot" / "data.csv").is_file(), made.stderr
