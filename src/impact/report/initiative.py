@@ -8,6 +8,7 @@ the first, so that ``impact validate`` tells a user everything to fix at once.
 from __future__ import annotations
 
 import difflib
+import glob
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from impact.errors import ConfigError, ImpactError
+from impact.errors import ConfigError, DataError, ImpactError
 
 __all__ = ["Initiative", "load_initiative", "validate_initiative", "ESTIMATORS", "find_initiatives", "initiative_ident",
            "check_run", "validate_folder"]
@@ -81,14 +82,33 @@ class Initiative:
     def min_cell_size(self) -> int:
         return int((self.config.get("report") or {}).get("min_cell_size", 11))
 
+    @property
+    def data_files(self) -> list[Path]:
+        """The data file, or every file a glob in ``data.file`` matches (``parts/*.parquet``), sorted."""
+        pattern = self.config["data"]["file"]
+        return sorted(self.folder.glob(pattern)) if glob.has_magic(pattern) else [self.data_path]
+
     def read_data(self):
-        """The initiative's data as a DataFrame (any format :func:`impact.data.read_table` reads)."""
+        """The initiative's data as a DataFrame (any format :func:`impact.data.read_table` reads; a glob's files
+        are stacked). Estimators can also read such a glob out of core (:mod:`impact.scale`)."""
         from impact.data import read_table
 
-        return read_table(self.data_path)
+        files = self.data_files
+        if files == [self.data_path]:
+            return read_table(self.data_path)
+        if not files:
+            raise DataError(f"data.file {self.config['data']['file']!r} matches no file in {self.folder}")
+        import pandas as pd
+
+        return pd.concat([read_table(f) for f in files], ignore_index=True)
 
     def data_sha256(self) -> str:
-        return hashlib.sha256(self.data_path.read_bytes()).hexdigest()
+        files = self.data_files
+        if files == [self.data_path]:
+            return hashlib.sha256(self.data_path.read_bytes()).hexdigest()
+        # A glob: the hash of each file under its name, so that renaming or changing any part shows.
+        parts = [f"{f.relative_to(self.folder)}\0{hashlib.sha256(f.read_bytes()).hexdigest()}\n" for f in files]
+        return hashlib.sha256("".join(parts).encode()).hexdigest()
 
     def config_sha256(self) -> str:
         return hashlib.sha256((self.folder / "initiative.yaml").read_bytes()).hexdigest()

@@ -209,7 +209,9 @@ def callaway_santanna(data, outcome, unit, time, cohort, covariates=None, contro
         coef[ctrl, j], center[ctrl, j] = -N / n_c, mu_c
     psi, key_pos, weight, cl_codes = _root_rows(gr, coef, center, D)
     row_cohort = np.where(key_pos >= 0, gr.keys[np.maximum(key_pos, 0)], -1)
-    return _cs_result(st, gr, cells, att, psi, row_cohort, weight, cl_codes, glist, N, T, notes, locals())
+    options = dict(alpha=alpha, n_boot=n_boot, seed=seed, control=control, unit=unit, cluster=cluster,
+                   anticipation=anticipation, base_period=base_period, method=method, boot_weights=boot_weights)
+    return _cs_result(st, gr, cells, att, psi, row_cohort, weight, cl_codes, N, T, notes, options)
 
 
 def _drop_keys(st: PanelStats, live: np.ndarray) -> PanelStats:
@@ -233,7 +235,8 @@ def _gaussian_draws(psi, shares, cl_codes, n, n_boot, seed):
     return draws[:, :psi.shape[1]], draws[:, psi.shape[1]:]
 
 
-def _cs_result(st, gr, cells, att, psi, row_cohort, weight, cl_codes, glist, N, T, notes, args):
+def _cs_result(st, gr, cells, att, psi, row_cohort, weight, cl_codes, N, T, notes, args: dict):
+    """Inference, tidy frame, assumptions and the result object, as the in-memory path builds them."""
     alpha, n_boot, seed = args["alpha"], args["n_boot"], args["seed"]
     labels = st.periods
     g_code = np.array([c[0] for c in cells])

@@ -1,0 +1,70 @@
+"""An initiative whose ``data.file`` is a glob of Parquet files (issue 13): read, hashed, validated and estimated.
+
+The files are stacked into the DataFrame the report uses; the headline estimator
+can also read the same glob out of core and gives the same numbers.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from impact.errors import DataError
+from impact.report.estimate import prepare, run_estimator
+from impact.report.initiative import check_run, load_initiative
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "initiatives" / "rsa-first-appointment"
+
+
+@pytest.fixture
+def glob_initiative(tmp_path):
+    folder = tmp_path / "rsa"
+    shutil.copytree(EXAMPLE, folder)
+    data = pd.read_csv(folder / "data.csv")
+    (folder / "data.csv").unlink()
+    units = data["departement"].unique()
+    for i, part in enumerate(np.array_split(units, 3)):
+        data[data["departement"].isin(part)].to_parquet(folder / f"data-{i}.parquet", index=False)
+    config = yaml.safe_load((folder / "initiative.yaml").read_text(encoding="utf-8"))
+    config["data"]["file"] = "data-*.parquet"
+    (folder / "initiative.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return folder, data
+
+
+def test_a_glob_of_parquet_files_is_the_initiative_data(glob_initiative):
+    folder, data = glob_initiative
+    ini = load_initiative(folder, check_data=True)
+    frame = ini.read_data()
+    key = ["departement", "month"]
+    pd.testing.assert_frame_equal(frame.sort_values(key, ignore_index=True), data.sort_values(key, ignore_index=True),
+                                  check_dtype=False)
+    digest = ini.data_sha256()
+    assert len(digest) == 64
+    pd.read_parquet(folder / "data-1.parquet").iloc[:-1].to_parquet(folder / "data-1.parquet", index=False)
+    assert ini.data_sha256() != digest
+    problems, _ = check_run(load_initiative(folder))
+    assert problems == []
+
+
+def test_the_headline_estimator_reads_the_glob_out_of_core(glob_initiative):
+    folder, data = glob_initiative
+    ini = load_initiative(folder)
+    ini = type(ini)(folder=ini.folder, config={**ini.config, "design": {**ini.design, "options": {
+        "control": "never", "method": "reg", "n_boot": 0}}})
+    in_memory = run_estimator(ini, prepare(ini, ini.read_data()))
+    out_of_core = run_estimator(ini, str(folder / "data-*.parquet"))
+    assert out_of_core.estimate == pytest.approx(in_memory.estimate, abs=1e-10)
+    assert out_of_core.se == pytest.approx(in_memory.se, abs=1e-10)
+
+
+def test_a_glob_that_matches_nothing_is_a_data_error(glob_initiative):
+    folder, _ = glob_initiative
+    for f in folder.glob("data-*.parquet"):
+        f.unlink()
+    with pytest.raises(DataError, match="matches no file"):
+        load_initiative(folder).read_data()
