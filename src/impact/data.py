@@ -142,7 +142,7 @@ def _clean_columns(frame: pd.DataFrame, path: Path, decimal: str) -> pd.DataFram
                 counts = text[token].str.strip().value_counts()
                 where = ", ".join(f"{tok!r} x{n}" for tok, n in counts.items())
                 rows = np.flatnonzero(token)[:5] + 2
-                notes.append(f"column {str(col)!r}: {int(token.sum())} cells read as missing ({where}; "
+                notes.append(f"column {str(col)!r}: {int(token.sum())} cell{'s' if token.sum() > 1 else ''} read as missing ({where}; "
                              f"file lines {', '.join(map(str, rows))}{' ...' if token.sum() > 5 else ''})")
         else:
             na = text.isin(_PANDAS_NA).fillna(False).to_numpy(dtype=bool)
@@ -500,9 +500,21 @@ def period_codes(
     two periods, another frequency) is a :class:`DataError` naming it.
     """
     check_complete(data, time, "time")
-    scale = infer_scale(data[time], time)
-    tcodes = scale.codes(data[time], "time", time)
+    inverse, distinct = _distinct(data[time])
+    try:
+        scale = infer_scale(distinct, time)
+        tcodes = scale.codes(distinct, "time", time)[inverse]
+    except DataError:
+        # Distinct values have no row numbers: redo on the column so that the message names the rows.
+        infer_scale(data[time], time).codes(data[time], "time", time)
+        raise
     return scale, tcodes, (cohort_codes(data, cohort, scale) if cohort is not None else None)
+
+
+def _distinct(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Each row's distinct value and the distinct values (a hash, so that 10M rows parse as a few dozen)."""
+    inverse, uniques = pd.factorize(series)
+    return inverse, pd.Series(uniques)
 
 
 def cohort_codes(data: pd.DataFrame, cohort: str, periods) -> np.ndarray:
@@ -515,18 +527,24 @@ def cohort_codes(data: pd.DataFrame, cohort: str, periods) -> np.ndarray:
     """
     scale = periods if isinstance(periods, PeriodScale) else infer_scale(pd.Series(periods), "time")
     series = data[cohort]
-    never = is_never(series)
-    codes = np.full(len(series), -1, dtype=np.int64)
+    # Decided on the distinct values (a handful), then mapped back to the rows: 10M rows cost one hash.
+    inverse, distinct = _distinct(series)
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        inf = np.isinf(series.to_numpy(dtype=float, na_value=np.nan))
-        if inf.any():
+        if np.isinf(distinct.to_numpy(dtype=float, na_value=np.nan)).any():
+            inf = np.isinf(series.to_numpy(dtype=float, na_value=np.nan))
             raise DataError(
                 f"cohort column {cohort!r} has {int(inf.sum())} infinite values ({_rows(series.index, inf)}); "
                 "write 0 or leave the cell empty for never-treated units"
             )
-    if (~never).any():
-        codes[~never] = np.maximum(scale.codes(series[~never], "cohort", cohort), 0)
-    return codes
+    treated = ~is_never(distinct)
+    codes_u = np.full(len(distinct) + 1, -1, dtype=np.int64)  # the extra last entry: missing (code -1 of factorize)
+    if treated.any():
+        try:
+            codes_u[:-1][treated] = np.maximum(scale.codes(distinct[treated], "cohort", cohort), 0)
+        except DataError:
+            scale.codes(series[~is_never(series)], "cohort", cohort)  # the same error, naming the rows
+            raise
+    return codes_u[inverse]
 
 
 def period_position(periods, value, name: str) -> int:
