@@ -305,3 +305,21 @@ def test_date_periods_and_date_cohorts(tmp_path):
     ooc_es = event_study(str(tmp_path / "dates.parquet"), "y", "id", "month", "first")
     _same(mem_es, ooc_es)
     assert getattr(ooc_es, "time_unit", None) == getattr(mem_es, "time_unit", None)
+
+
+def test_results_summarise_plot_and_feed_the_diagnostics(panel_file):
+    from impact.did import honest_did, pretrend_test
+
+    df, path = panel_file
+    res = callaway_santanna(path, "y", "id", "t", "g", n_boot=0)
+    assert "out of core" in res.summary() and "<table" in res._repr_html_()
+    res.plot()
+    dyn = res.aggregate("dynamic")
+    dyn.plot()
+    mem_dyn = callaway_santanna(df, "y", "id", "t", "g", n_boot=0).aggregate("dynamic")
+    assert pretrend_test(dyn).pvalue == pytest.approx(pretrend_test(mem_dyn).pvalue, abs=1e-8)
+    kw = dict(n_boot=0, base_period="universal")  # HonestDiD needs coefficients normalised at e = -1
+    a = honest_did(callaway_santanna(df, "y", "id", "t", "g", **kw).aggregate("dynamic")).to_frame()
+    b = honest_did(callaway_santanna(path, "y", "id", "t", "g", **kw).aggregate("dynamic")).to_frame()
+    np.testing.assert_allclose(b.select_dtypes("number").to_numpy(float), a.select_dtypes("number").to_numpy(float),
+                               atol=1e-8)
