@@ -35,11 +35,11 @@ def _cs(df, **kw):
 
 
 def _wild(df, **kw):
-    return wild_cluster_bootstrap(df, "y", "id", "t", "d", n_boot=199, **kw)
+    return wild_cluster_bootstrap(df, "y", "id", "t", "d", n_boot=99, **kw)
 
 
 def _sdid(df, **kw):
-    return synthetic_did(df, "y", "unit", "year", "d", n_reps=30, **kw)
+    return synthetic_did(df, "y", "unit", "year", "d", n_reps=8, **kw)
 
 
 def _mc(_, **kw):
