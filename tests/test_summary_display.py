@@ -82,3 +82,15 @@ def test_every_public_estimator_checks_its_keywords():
 def test_unknown_keyword_suggests_ours(df):
     with pytest.raises(ConfigError, match="has no argument clustr=; did you mean cluster="):
         twfe(df, "y", "id", "t", "d", clustr="id")
+
+
+def test_warnings_still_point_at_the_callers_line():
+    # The keyword check wraps each estimator; its warnings must still name the user's file, not impact's.
+    import warnings
+
+    df = staggered_panel(seed=1, n_units=40, n_periods=6, cohorts=(0, 1, 3, 5))  # cohort 1 is always treated
+    for fit in (did.callaway_santanna, did.imputation, did.sun_abraham):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit(df, "y", "id", "t", "g")
+        assert caught and all(w.filename == __file__ for w in caught), [(w.filename, str(w.message)) for w in caught]

@@ -104,7 +104,7 @@ def prepare(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
         counts = data[required].isna().sum()
         detail = ", ".join(f"{c!r}: {n}" for c, n in counts.items() if n)
         warnings.warn(f"dropped {int(missing.sum())} of {len(data)} rows with missing values ({detail})",
-                      DroppedRowsWarning, stacklevel=3)
+                      DroppedRowsWarning, stacklevel=4)
         data = data.loc[~missing]
     if data.empty:
         raise DataError(f"no rows left after dropping missing values in {required}")

@@ -185,7 +185,7 @@ def imputation(
             f"dropped {int(lost.sum())} treated rows in periods {', '.join(show(p) for p in panel.period_label(np.unique(t_code[lost])))} "
             "where no unit is untreated: their untreated outcome cannot be imputed",
             DroppedRowsWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     e = np.where(g >= 0, t_code - g, np.iinfo(np.int64).min)
     y = panel.y

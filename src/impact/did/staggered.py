@@ -290,7 +290,7 @@ def _rc_cells(cells, y, tcode, ids, n_ids, x, w, row_cohort, control, anticipati
                 f"group-time cell (cohort code {g}, period code {t}) skipped: no treated or no comparison "
                 "observation in one of its two periods",
                 EstimationWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
             continue
         try:
@@ -454,7 +454,7 @@ def callaway_santanna(
             f"{show(raw.periods[0])}" + (f" (allowing for anticipation={anticipation})" if anticipation else "")
             + "; they have no untreated period to compare with (as R did does)",
             DroppedRowsWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
         notes.append(f"{n_drop} always-treated units dropped")
     keep = ~always

@@ -50,7 +50,7 @@ def drop_always_treated(panel, outcome: str, unit: str, time: str, cohort: str):
         f"dropped {int(always.sum())} rows of {n_units} always-treated units (cohort {cohort!r} at or before the "
         f"first period {show(panel.periods[0])}): they have no untreated period to compare with",
         DroppedRowsWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
     return validate_panel(panel.data.loc[~always], outcome, unit, time, cohort=cohort, require_untreated=False)
 
@@ -184,7 +184,7 @@ def sun_abraham(
             f"dropped {int(drop.sum())} rows of cohorts {', '.join(show(panel.period_label(c).item()) for c in bad)} whose "
             f"reference event time {reference} is not observed",
             DroppedRowsWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
         keep &= ~np.isin(g, bad)
     if not (keep & treated).any():

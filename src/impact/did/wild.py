@@ -305,7 +305,7 @@ def wild_cluster_bootstrap(
         frame = data.dropna(subset=[outcome, treated, post, cluster]).reset_index(drop=True)
         if len(frame) < len(data):
             warnings.warn(f"dropped {len(data) - len(frame)} of {len(data)} rows with missing values",
-                          DroppedRowsWarning, stacklevel=2)
+                          DroppedRowsWarning, stacklevel=3)
         y = pd.to_numeric(frame[outcome], errors="coerce").to_numpy(dtype=float)
         if np.isnan(y).any():
             raise DataError(f"outcome column {outcome!r} must be numeric")
