@@ -323,3 +323,16 @@ def test_results_summarise_plot_and_feed_the_diagnostics(panel_file):
     b = honest_did(callaway_santanna(path, "y", "id", "t", "g", **kw).aggregate("dynamic")).to_frame()
     np.testing.assert_allclose(b.select_dtypes("number").to_numpy(float), a.select_dtypes("number").to_numpy(float),
                                atol=1e-8)
+
+
+def test_engine_and_file_errors_are_data_errors(tmp_path):
+    from impact.scale import Engine
+
+    def failing(sql):
+        raise RuntimeError("Table not found: claims")
+
+    with pytest.raises(DataError, match="the postgres engine could not run the statistics query on table 'claims'"):
+        callaway_santanna(Engine(run=failing, dialect="postgres", table="claims"), "y", "id", "t", "g", n_boot=0)
+    (tmp_path / "broken.parquet").write_bytes(b"not a parquet file")
+    with pytest.raises(DataError, match="DuckDB could not read"):
+        twfe(str(tmp_path / "broken.parquet"), "y", "id", "t", "d")

@@ -95,8 +95,13 @@ class _Session:
     """One DuckDB connection (or the relation's own) for the queries of one estimate."""
 
     def __init__(self, src: Source):
+        import duckdb
+
         self.src = src
-        self.con = None if src.relation is not None else src.connect()
+        try:
+            self.con = None if src.relation is not None else src.connect()
+        except duckdb.Error as exc:
+            raise _read_error(exc, src.label) from None
 
     def __enter__(self):
         return self
@@ -123,15 +128,24 @@ class _Session:
         """
         import duckdb
 
-        if self.src.relation is not None:
-            return self.src.relation.query(TABLE, sql).df()
         try:
+            if self.src.relation is not None:
+                return self.src.relation.query(TABLE, sql).df()
             return _with_progress(self.con, sql, self.src.progress, self.src.label)
         except duckdb.OutOfMemoryException as exc:
             raise DataError(
                 f"the scan of {self.src.label} ran out of memory within memory_limit={self.src.memory_limit!r} "
                 f"({exc}); raise memory_limit or point temp_directory at a disk with more free space"
             ) from None
+        except duckdb.Error as exc:
+            raise _read_error(exc, self.src.label) from None
+
+
+def _read_error(exc: Exception, label: str) -> DataError:
+    """DuckDB's error as a DataError: unreadable files, or a column whose type does not fit its role."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return DataError(f"DuckDB could not read {label}: {first}; check the files and the column types (outcome "
+                     "numeric, cohort on the scale of the time column)")
 
 
 def _with_progress(con, sql: str, progress: bool | None, label: str) -> pd.DataFrame:

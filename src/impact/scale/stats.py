@@ -268,7 +268,17 @@ class _Runner:
     def __init__(self, data):
         self.session = None
         if isinstance(data, Engine):
-            self.run, self.dialect, self.table, self.types = data.run, data.dialect, data.table, None
+            self.dialect, self.table, self.types = data.dialect, data.table, None
+
+            def run(sql, _run=data.run, _engine=data):
+                try:
+                    return _run(sql)
+                except Exception as exc:  # the engine's own error types are unknown here
+                    first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+                    raise DataError(f"the {_engine.dialect} engine could not run the statistics query on table "
+                                    f"{_engine.table!r}: {first}; check the table and its column names") from None
+
+            self.run = run
         else:
             self.session = (data if isinstance(data, Source) else source(data)).session()
             self.run, self.dialect, self.table = self.session.query, "duckdb", TABLE
