@@ -13,13 +13,9 @@ argument, what was received, what is allowed, and the fix.
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
-import re
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -27,6 +23,7 @@ import pandas as pd
 
 from impact.errors import ConfigError, DataError, DroppedRowsWarning
 from impact.periods import PeriodScale, infer_scale, is_never
+from impact.reading import MISSING_TOKENS, _to_number, read_table
 
 __all__ = [
     "read_table",
@@ -48,184 +45,6 @@ __all__ = [
     "show",
     "wide_panel",
 ]
-
-_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
-
-
-# --------------------------------------------------------------------------- reading
-
-
-def _decode(raw: bytes, path: Path) -> str:
-    for encoding in _ENCODINGS:
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise DataError(f"{path}: cannot decode the file as UTF-8 or Latin-1; re-export it as UTF-8")
-
-
-def _sniff_csv(text: str) -> tuple[str, str]:
-    """Separator and decimal mark of a delimited text file."""
-    sample = "\n".join(text.splitlines()[:50])
-    try:
-        sep = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        sep = ","
-    # A French export uses ';' so that ',' can be the decimal mark; look for
-    # numbers like 12,5 in the fields before deciding.
-    decimal = "."
-    if sep != ",":
-        fields = [f.strip().strip('"') for line in sample.splitlines()[1:] for f in line.split(sep)]
-        if any(_is_comma_decimal(f) for f in fields):
-            decimal = ","
-    return sep, decimal
-
-
-def _is_comma_decimal(field: str) -> bool:
-    head, _, tail = field.lstrip("-").partition(",")
-    return bool(tail) and head.replace(" ", "").replace("\u202f", "").isdigit() and tail.isdigit()
-
-
-#: Cells read as missing in an otherwise numeric column (case-insensitive), as statistical offices and
-#: spreadsheets write them: not available, not applicable (*sans objet*), not disclosed, Excel's error codes.
-MISSING_TOKENS = frozenset({
-    "", "na", "n/a", "#n/a", "nan", "null", "none", "-", "--", "\u2013", "\u2014", ".", "..", "...", "?",
-    "n.d.", "n.d", "nd", "n/d", "n.c.", "nc", "n.a.", "s.o.", "s.o", "so", "s/o", "n.s.", "ns", "secret", "s",
-    "#div/0!", "#value!", "#ref!", "#num!", "#name?", "#null!",
-})
-# pandas' own missing markers, read as missing in text columns as pandas does by default.
-_PANDAS_NA = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-                        "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
-
-
-def _to_number(text: pd.Series, decimal: str) -> pd.Series:
-    """Numbers from strings written with ``decimal`` and spaces (plain, no-break, narrow) between thousands."""
-    text = text.str.strip().str.replace(r"(?<=\d)[ \u00a0\u202f](?=\d{3}\b)", "", regex=True)
-    if decimal == ",":
-        text = text.str.replace(",", ".", regex=False)
-    return pd.to_numeric(text, errors="coerce")
-
-
-def _clean_columns(frame: pd.DataFrame, path: Path, decimal: str) -> pd.DataFrame:
-    """Numeric columns written with missing-value tokens become numeric, with a note counting the tokens.
-
-    A text column in which every cell is a number or a missing token (``n.d.``, ``-``, ``s.o.``, ``NA``,
-    ``#N/A``...) is converted; the tokens are read as missing and a :class:`DroppedRowsWarning` counts them by
-    token with their rows, so that nothing is dropped unseen. Other text columns are left as they are (unit
-    names, period strings); pandas' own markers (``NA``, ``#N/A``...) are read as missing there, as
-    :func:`pandas.read_csv` does.
-    """
-    notes = []
-    out = {}
-    for col in frame.columns:
-        series = frame[col]
-        if series.dtype != object and not pd.api.types.is_string_dtype(series):
-            continue
-        kind = pd.api.types.infer_dtype(series, skipna=True)
-        if kind not in ("string", "mixed", "mixed-integer", "mixed-integer-float", "empty"):
-            continue
-        # CSV text columns hold only strings; only Excel mixes numbers, dates and text in a column.
-        pure = kind in ("string", "empty")
-        is_str = series.notna().to_numpy() if pure else series.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
-        text = series.where(is_str).astype("string")
-        lowered = text.str.strip().str.lower()
-        token = lowered.isin(MISSING_TOKENS).fillna(False).to_numpy(dtype=bool)
-        numbers = _to_number(text, decimal)
-        number_cells = np.zeros(len(series), dtype=bool) if pure else np.asarray(
-            series.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool)), dtype=bool)
-        numeric_ok = (is_str & numbers.notna().to_numpy()) | number_cells | pd.isna(series).to_numpy()
-        if (numeric_ok | token).all() and (numeric_ok & ~pd.isna(series).to_numpy()).any():
-            values = np.where(number_cells, pd.to_numeric(series.where(number_cells), errors="coerce"),
-                              numbers.to_numpy(dtype=float, na_value=np.nan))
-            out[col] = pd.Series(values, index=series.index, dtype=float)
-            if token.any():
-                counts = text[token].str.strip().value_counts()
-                where = ", ".join(f"{tok!r} x{n}" for tok, n in counts.items())
-                rows = np.flatnonzero(token)[:5] + 2
-                notes.append(f"column {str(col)!r}: {int(token.sum())} cell{'s' if token.sum() > 1 else ''} read as missing ({where}; "
-                             f"file lines {', '.join(map(str, rows))}{' ...' if token.sum() > 5 else ''})")
-        else:
-            na = text.isin(_PANDAS_NA).fillna(False).to_numpy(dtype=bool)
-            if na.any():
-                out[col] = series.mask(na)
-    if out:
-        frame = frame.copy()
-        for col, values in out.items():
-            frame[col] = values
-    if notes:
-        warnings.warn(f"{path.name}: " + "; ".join(notes) + "; rows where such a column is used are dropped",
-                      DroppedRowsWarning, stacklevel=3)
-    return frame
-
-
-def read_table(path: str | Path, *, sheet: str | int | None = None, **kwargs) -> pd.DataFrame:
-    """Read a CSV, Excel or Parquet file into a DataFrame.
-
-    CSV files are decoded as UTF-8 (with or without BOM), falling back to
-    Windows-1252/Latin-1; the separator (``,``, ``;``, tab or ``|``) and the
-    decimal mark (``.`` or ``,``) are detected, so that a French spreadsheet
-    export reads without options. Extra keyword arguments go to the pandas
-    reader and override the detection.
-
-    In a column of numbers, the usual missing-value tokens (:data:`MISSING_TOKENS`:
-    ``NA``, ``#N/A``, ``n.d.``, ``s.o.``, ``-``...) are read as missing, with
-    a :class:`~impact.errors.DroppedRowsWarning` that counts them and gives
-    their lines; any other text leaves the column as text, and the estimator
-    that needs it numeric names the culprit cells (:func:`check_numeric`).
-
-    Parameters
-    ----------
-    path : str or Path
-        ``.csv``, ``.txt``, ``.tsv``, ``.xlsx``, ``.xls``, ``.parquet`` or ``.pq``.
-    sheet : str or int, optional
-        Excel sheet (default: the first).
-
-    Raises
-    ------
-    DataError
-        The file does not exist, is empty or has only a header, cannot be
-        parsed, or has an unsupported extension.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"data file {str(path)!r} not found; check the path (relative paths start at {Path.cwd()})")
-    suffix = path.suffix.lower()
-    decimal = "."
-    try:
-        if suffix in {".csv", ".txt", ".tsv"}:
-            text = _decode(path.read_bytes(), path)
-            if not text.strip():
-                raise DataError(f"data file {str(path)!r} is empty")
-            if "\x00" in text:
-                raise DataError(f"data file {str(path)!r} holds binary data (NUL bytes), not text; "
-                                "export the table as CSV, Excel or Parquet")
-            sep, decimal = _sniff_csv(text)
-            options = {"sep": sep, "decimal": decimal, "thousands": None, "keep_default_na": False,
-                       "na_values": [""]}
-            if decimal == ",":
-                # French number formats group thousands with a space, a no-break space or a
-                # narrow no-break space (1 234,5): make them all the one pandas can skip.
-                text = re.sub(r"(?<=\d)[\u00a0\u202f](?=\d{3})", " ", text)
-                options["thousands"] = " "
-            options.update(kwargs)
-            frame = pd.read_csv(io.StringIO(text), **options)
-        elif suffix in {".xlsx", ".xlsm", ".xls"}:
-            frame = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, **kwargs)
-        elif suffix in {".parquet", ".pq"}:
-            frame = pd.read_parquet(path, **kwargs)
-        else:
-            raise DataError(f"data file {str(path)!r} has extension {suffix!r}; use .csv, .xlsx or .parquet")
-    except DataError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - readers raise many types on malformed files; all mean "unreadable"
-        raise DataError(f"cannot read {str(path)!r} ({type(exc).__name__}: {exc}); check that it is a "
-                        f"{suffix.lstrip('.').upper()} file and re-export it") from exc
-    if frame.empty:
-        raise DataError(f"data file {str(path)!r} has no data rows"
-                        + (f" (only a header: {', '.join(map(str, frame.columns[:10]))})" if len(frame.columns) else "")
-                        + "; export the table with its rows")
-    return _clean_columns(frame, path, decimal)
-
 
 # --------------------------------------------------------------------------- argument checks
 
