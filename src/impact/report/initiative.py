@@ -68,7 +68,7 @@ class Initiative:
 
     @property
     def design(self) -> dict[str, Any]:
-        return self.config.get("design", {})
+        return self.config.get("design") or {}  # `design:` left empty means every default
 
     @property
     def cost_benefit(self) -> dict[str, Any] | None:
@@ -178,13 +178,13 @@ def validate_initiative(config: Any, folder: Path | None = None, check_data: boo
         return ["initiative.yaml: must be a mapping of keys to values"]
     problems = _unknown_keys(config, _TOP, "")
     for key in ("id", "title", "data"):
-        if key not in config:
+        if config.get(key) is None:
             problems.append(f"{key}: required key is missing (see templates/initiative.yaml)")
-    if "id" in config and not (isinstance(config["id"], str) and _ID.match(config["id"])):
+    if config.get("id") is not None and not (isinstance(config["id"], str) and _ID.match(config["id"])):
         problems.append(f"id: {config['id']!r} must be lowercase letters, digits, '-' or '_' (at most 64)")
     if config.get("language", "en") not in ("en", "fr"):
         problems.append(f"language: {config['language']!r} is not supported; use 'en' or 'fr'")
-    if "title" in config and not (isinstance(config["title"], str) and config["title"].strip()):
+    if config.get("title") is not None and not (isinstance(config["title"], str) and config["title"].strip()):
         problems.append(f"title: must be a text, e.g. \"Digital housing applications\" (got {config['title']!r})")
     for key in ("description", "owner"):
         if config.get(key) is not None and not isinstance(config[key], str):
