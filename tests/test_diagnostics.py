@@ -154,3 +154,13 @@ def test_imputation_pretest_counts_the_clusters_that_carry_the_leads():
     np.testing.assert_allclose(res.scores.T @ res.scores, res.vcov.to_numpy(), rtol=1e-10, atol=1e-14)
     assert test.df2 < 59 - test.df + 1
     assert f"p = {test.pvalue:.3g}" in res.assumptions["Pre-trend test"]
+
+
+def test_event_study_scores_reproduce_its_covariance():
+    from impact.did.event_study import event_study
+
+    df = staggered_panel(seed=1, n_units=40, n_periods=6, cohorts=(0, 3, 5))
+    res = event_study(df, "y", "id", "t", "g")
+    np.testing.assert_allclose(res.scores.T @ res.scores, res.vcov.to_numpy(), rtol=1e-10, atol=1e-15)
+    test = pretrend_test(res)
+    assert test.df2 <= 40 - 1 - test.df + 1

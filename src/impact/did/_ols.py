@@ -34,6 +34,9 @@ class OLSFit:
     df_k: int
     n_clusters: int | None
     xtx_inv: np.ndarray
+    #: Per-cluster influence of each coefficient (G x k), ``vcov = cluster_scores' cluster_scores``;
+    #: None without clusters. Small-sample tests count the clusters that carry a coefficient from it.
+    cluster_scores: np.ndarray | None = None
 
 
 def absorbed_ols(
@@ -108,4 +111,6 @@ def absorbed_ols(
         meat = scores.T @ scores
         c = n / (n - K)
     vcov = c * xtx_inv @ meat @ xtx_inv
-    return OLSFit(beta=beta, vcov=vcov, resid=e, nobs=n, df_k=K, n_clusters=G, xtx_inv=xtx_inv)
+    cluster_scores = np.sqrt(c) * np.asarray(S @ xtx_inv) if clusters is not None else None
+    return OLSFit(beta=beta, vcov=vcov, resid=e, nobs=n, df_k=K, n_clusters=G, xtx_inv=xtx_inv,
+                  cluster_scores=cluster_scores)

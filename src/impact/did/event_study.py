@@ -174,6 +174,7 @@ def event_study(
         reference=reference,
         time_unit=panel.scale.unit,
         n_clusters=fit.n_clusters,  # CRV1 covariance: pretrend_test's small-sample F uses G - 1 df
+        scores=fit.cluster_scores,  # ... or fewer, the clusters that carry the leads
         assumptions={
             "Identifying assumption": "parallel trends, no anticipation",
             "Reference period": f"event time {reference}",
