@@ -255,3 +255,5 @@ def test_comments_section_is_masked_and_escaped(barometer):
     page = E.comments_html(comments, "fr")
     assert "<script>" not in page and "jean.dupont" not in page
     assert "Délais d&#x27;attente" in page and "adresses électroniques" in page
+    english = E.comments_html(E.compute_comments(ini, survey, lang="en"), "en")
+    assert "Waiting times" in english and "e-mail addresses" in english  # labels in the report's language

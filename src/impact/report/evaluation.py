@@ -113,8 +113,12 @@ def compute_feedback(initiative, survey: pd.DataFrame | None = None, alpha: floa
     return feedback_from_spec(spec, survey, min_cell_size=initiative.min_cell_size, alpha=alpha)
 
 
-def compute_comments(initiative, survey: pd.DataFrame | None = None, seed: int | None = None):
-    """Themes, topics and quotes of the survey's free-text comments, or None without ``feedback.comments``."""
+def compute_comments(initiative, survey: pd.DataFrame | None = None, seed: int | None = None,
+                     lang: str | None = None):
+    """Themes, topics and quotes of the survey's free-text comments, or None without ``feedback.comments``.
+
+    ``lang`` is the report's language, for theme labels and notes (quotes stay in the comments' language).
+    """
     from impact.feedback.comments import analyse_comments
 
     spec = (initiative.config.get("feedback") or {}).get("comments")
@@ -126,7 +130,8 @@ def compute_comments(initiative, survey: pd.DataFrame | None = None, seed: int |
     check_columns(survey, comments=spec["column"])
     return analyse_comments(survey[spec["column"]], language=spec.get("language", "fr"), themes=spec.get("themes"),
                             n_topics=spec.get("n_topics"), n_quotes=spec.get("quotes", 3),
-                            seed=0 if seed is None else int(seed), min_cell_size=initiative.min_cell_size)
+                            seed=0 if seed is None else int(seed), min_cell_size=initiative.min_cell_size,
+                            output_language=lang)
 
 
 def _unit_mask(initiative, frame: pd.DataFrame, units: str) -> np.ndarray | None:
@@ -396,7 +401,7 @@ def feedback_records(summary) -> list[dict]:
 def comments_html(comments, lang: str) -> str:
     """Themes (count, share, quotes) and data-driven topics of the comments, all from masked text."""
     L = labels(lang)
-    masked = ", ".join(f"{L['pd_' + k]} {v}" for k, v in comments.n_masked.items() if v) or "0"
+    masked = ", ".join(f"{L.get('pd_' + k, k)} {v}" for k, v in comments.n_masked.items() if v) or "0"
     parts = [f"<p>{esc(L['cm_intro'].format(n=fmt_number(comments.n_comments, lang, 0), masked=masked))}</p>"]
     themes = comments.themes[~comments.themes["masked"]]
     if len(themes):
