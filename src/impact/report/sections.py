@@ -273,7 +273,10 @@ def verdict(initiative, result, lang: str, appraisal=None, mc=None, break_even=N
         currency = initiative.cost_benefit.get("currency", "EUR")
         sentences.append(L[key].format(npv=fmt_money(appraisal.npv, lang, currency), bcr=fmt_number(appraisal.bcr, lang, 2)))
         if mc is not None:
-            sentences.append(L["v_risk"].format(p=fmt_pct(mc.prob_npv_negative, lang, 1)))
+            p = float(mc.prob_npv_negative)
+            # None of the draws below zero is "less than 0.1 %", not an impossible "0.0 %".
+            risk = f"<\u00a0{fmt_pct(0.001, lang, 1)}" if p < 0.0005 else fmt_pct(p, lang, 1)
+            sentences.append(L["v_risk"].format(p=risk))
         be = None if break_even is None else break_even.break_even
         if be is not None and np.isfinite(be):
             edge = result.ci_high if lower_is_better else result.ci_low
