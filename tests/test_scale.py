@@ -336,3 +336,50 @@ def test_engine_and_file_errors_are_data_errors(tmp_path):
     (tmp_path / "broken.parquet").write_bytes(b"not a parquet file")
     with pytest.raises(DataError, match="DuckDB could not read"):
         twfe(str(tmp_path / "broken.parquet"), "y", "id", "t", "d")
+
+
+@pytest.mark.parametrize("control", ["never", "not_yet"])
+@pytest.mark.parametrize("cluster", [None, "region"])
+def test_unbalanced_panel_equals_in_memory(tmp_path, control, cluster):
+    # Units missing periods: statistics by (cohort, pattern of observed periods), as R did's
+    # allow_unbalanced_panel does in memory; every method gives the same without covariates.
+    df = _panel(seed=2, n_units=150)
+    drop = np.random.default_rng(0).choice(len(df), 80, replace=False)
+    data = df.drop(index=df.index[drop]).reset_index(drop=True)
+    path = _write(data, tmp_path, "unbalanced.parquet")
+    for base_period in ("varying", "universal"):
+        kw = dict(n_boot=0, control=control, cluster=cluster, base_period=base_period)
+        mem = callaway_santanna(data, "y", "id", "t", "g", **kw)
+        ooc = callaway_santanna(path, "y", "id", "t", "g", **kw)
+        assert "unbalanced" in ooc.assumptions["Data"]
+        _same(mem, ooc)
+        for kind in ("simple", "dynamic", "group", "calendar"):
+            _same(mem.aggregate(kind), ooc.aggregate(kind))
+    st = panel_statistics(path, "y", "id", "t", cohort="g", cluster=cluster, unbalanced=True)
+    back = load_statistics(save_statistics(st, tmp_path / "unbalanced.json", min_cell_size=1))
+    _same(callaway_santanna(data, "y", "id", "t", "g", n_boot=0, cluster=cluster),
+          callaway_santanna(back, "y", "id", "t", "g", n_boot=0, cluster=cluster))
+    with pytest.raises(DataError, match="unbalanced"):
+        event_study(back, "y", "id", "t", "g", cluster=cluster)
+
+
+def test_unbalanced_edge_cases_equal_in_memory(tmp_path):
+    # Always-treated units dropped, a cohort after the sample, cells without observations skipped,
+    # then no never-treated units (periods from the last cohort on dropped).
+    df = _panel(seed=6, n_units=60, cohorts=(0, 1, 3, 5, 9))
+    gone = (df["g"] == 5) & (df["t"] == 4)  # cohort 5 unobserved in period 4: its cells there are skipped
+    drop = np.random.default_rng(1).choice(len(df), 25, replace=False)
+    data = df[~gone].drop(index=df.index[drop], errors="ignore").reset_index(drop=True)
+    path = _write(data, tmp_path, "edge.parquet")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mem = callaway_santanna(data, "y", "id", "t", "g", n_boot=0, control="not_yet")
+        ooc = callaway_santanna(path, "y", "id", "t", "g", n_boot=0, control="not_yet")
+    _same(mem, ooc)
+    _same(mem.aggregate("dynamic"), ooc.aggregate("dynamic"))
+    none_never = _panel(seed=7, n_units=80, cohorts=(3, 5, 6))
+    none_never = none_never.drop(index=none_never.index[np.random.default_rng(2).choice(len(none_never), 30,
+                                                                                        replace=False)])
+    path = _write(none_never, tmp_path, "nonever.parquet")
+    _same(callaway_santanna(none_never, "y", "id", "t", "g", n_boot=0, control="not_yet"),
+          callaway_santanna(path, "y", "id", "t", "g", n_boot=0, control="not_yet"))

@@ -23,9 +23,12 @@ with clusters one row per (cluster, cohort)), so that every aggregation of
 cells are exactly those of the unit-level influence functions.
 
 What cannot be computed from the statistics: covariates (they enter the
-comparison unit by unit), sampling weights, repeated cross-sections and
-unbalanced panels (a :class:`~impact.errors.ConfigError` or
-:class:`~impact.errors.DataError` says so and names the alternative). The
+comparison unit by unit), sampling weights and repeated cross-sections (a
+:class:`~impact.errors.ConfigError` says so and names the alternative).
+An unbalanced panel is exact for Callaway-Sant'Anna, from statistics by
+cohort and pattern of observed periods (:mod:`impact.scale.unbalanced`);
+TWFE and the event study need a balanced panel (a
+:class:`~impact.errors.DataError` with counts and examples otherwise). The
 unit-level multiplier bootstrap is replaced by draws from the exact joint
 (Gaussian) distribution of the cells and cohort shares, from which the
 uniform band comes.
@@ -142,13 +145,21 @@ def callaway_santanna(data, outcome, unit, time, cohort, covariates=None, contro
     are Gaussian with the exact joint covariance of the cells and cohort
     shares (not unit-level multipliers): standard errors are their normalised
     interquartile ranges and the uniform band their maximum, as R did computes
-    them from multiplier draws. Needs a balanced panel.
+    them from multiplier draws. An unbalanced panel is estimated as in memory
+    (R did's ``allow_unbalanced_panel``), from statistics by cohort and
+    pattern of observed periods.
     """
     seed = _results.check_seed(seed) if hasattr(_results, "check_seed") else seed
     covariates, alpha = _cs._check_options(control, method, base_period, anticipation, n_boot, alpha, boot_weights,
                                            panel, covariates)
     _cs_unsupported(covariates, weights, panel, n_boot, boot_weights)
-    st = as_panel_stats(data, outcome, unit, time, cohort=cohort, cluster=cluster)
+    st = as_panel_stats(data, outcome, unit, time, cohort=cohort, cluster=cluster, unbalanced=True)
+    options = dict(alpha=alpha, n_boot=n_boot, seed=seed, control=control, unit=unit, cluster=cluster,
+                   anticipation=anticipation, base_period=base_period, method=method, boot_weights=boot_weights)
+    if not st.balanced:
+        from impact.scale.unbalanced import callaway_santanna_unbalanced
+
+        return callaway_santanna_unbalanced(st, cohort, options)
     T = len(st.periods)
     keys = np.where(st.keys >= T, -1, st.keys)  # treated after the sample: never treated in it
     notes = [_LEVEL_NOTE]
@@ -209,8 +220,6 @@ def callaway_santanna(data, outcome, unit, time, cohort, covariates=None, contro
         coef[ctrl, j], center[ctrl, j] = -N / n_c, mu_c
     psi, key_pos, weight, cl_codes = _root_rows(gr, coef, center, D)
     row_cohort = np.where(key_pos >= 0, gr.keys[np.maximum(key_pos, 0)], -1)
-    options = dict(alpha=alpha, n_boot=n_boot, seed=seed, control=control, unit=unit, cluster=cluster,
-                   anticipation=anticipation, base_period=base_period, method=method, boot_weights=boot_weights)
     return _cs_result(st, gr, cells, att, psi, row_cohort, weight, cl_codes, N, T, notes, options)
 
 
@@ -278,7 +287,7 @@ def _cs_result(st, gr, cells, att, psi, row_cohort, weight, cl_codes, N, T, note
         "Anticipation": f"{args['anticipation']} period(s)",
         "Base period": args["base_period"],
         "Estimation method": _cs._METHOD_LABEL[args["method"]] + " without covariates",
-        "Data": "balanced panel, out of core (per-cohort sufficient statistics)",
+        "Data": args.get("mode", "balanced panel") + ", out of core (per-cohort sufficient statistics)",
         "Identification": "staggered irreversible adoption; parallel trends; overlap",
         "Inference": ("analytic (influence functions, exact from the statistics)" if n_boot == 0 else
                       f"{n_boot} Gaussian draws of the exact joint covariance (seed {seed}); "
@@ -288,12 +297,12 @@ def _cs_result(st, gr, cells, att, psi, row_cohort, weight, cl_codes, N, T, note
     if st.masked:
         notes.append(f"statistics withheld on export (fewer units than the minimum cell size): {list(st.masked)}")
     sizes = np.zeros(int(max(gr.keys.max(), cohorts.max())) + 2)
-    sizes[gr.keys[gr.keys >= 0]] = gr.n[gr.keys >= 0]
+    np.add.at(sizes, gr.keys[gr.keys >= 0], gr.n[gr.keys >= 0])
     for arr in (att, psi, row_cohort, weight, sizes):
         arr.setflags(write=False)
     kwargs = dict(
         method="Callaway-Sant'Anna group-time ATT", estimate=np.nan, se=np.nan, ci_low=np.nan, ci_high=np.nan,
-        pvalue=np.nan, n_obs=N * T, n_units=N, alpha=alpha, terms=frame, assumptions=assumptions,
+        pvalue=np.nan, n_obs=args.get("n_obs", N * T), n_units=N, alpha=alpha, terms=frame, assumptions=assumptions,
         notes=tuple(notes), att=att, cohort_code=g_code, period_code=t_code, inffunc=psi, unit_cohort=row_cohort,
         unit_weights=weight, cluster_codes=cl_codes, periods=labels, cohorts=cohorts, boot_draws=draws,
         boot_cohort_draws=cohort_draws, crit=inf.crit, n_ids=N, n_boot=n_boot, seed=seed,

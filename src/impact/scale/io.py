@@ -70,10 +70,13 @@ def save_statistics(stats: PanelStats, path: str | os.PathLike, *, min_cell_size
         "cov": None if stats.cov is None else stats.cov[keep].tolist(),
         "n_obs": int(stats.n[keep].sum()) * len(stats.periods), "min_cell_size": min_cell_size,
         "masked": masked,
+        "patterns": None if stats.patterns is None else stats.patterns[keep].tolist(),
     }
     if stats.cluster is not None:
         cell_ok = (stats.cl_n >= min_cell_size) & np.isin(stats.cl_key, stats.keys[keep])
         labels = stats.cl_labels[stats.cl_index[cell_ok]]
+        if stats.cl_pattern is not None:
+            doc["cl_pattern"] = stats.cl_pattern[cell_ok].tolist()
         doc.update(cl_labels=[v.item() if isinstance(v, np.generic) else v for v in labels],
                    cl_key=stats.cl_key[cell_ok].tolist(), cl_n=stats.cl_n[cell_ok].tolist(),
                    cl_sum=stats.cl_sum[cell_ok].tolist(), masked_cluster_cells=int((~cell_ok).sum()))
@@ -100,7 +103,8 @@ def load_statistics(path: str | os.PathLike) -> PanelStats:
     common = dict(outcome=doc["outcome"], unit=doc["unit"], time=doc["time"], key=doc["key"], kind=doc["kind"],
                   cluster=doc["cluster"], periods=_periods_in(doc["periods"], doc["period_dtype"]), keys=keys,
                   n=np.asarray(doc["n"], dtype=np.int64), mean=np.asarray(doc["mean"], dtype=float).reshape(-1, T),
-                  n_obs=int(doc["n_obs"]), masked=tuple(doc.get("masked", ())))
+                  n_obs=int(doc["n_obs"]), masked=tuple(doc.get("masked", ())),
+                  patterns=None if doc.get("patterns") is None else np.asarray(doc["patterns"], dtype=np.int64))
     if doc["cluster"] is None:
         return PanelStats(cov=np.asarray(doc["cov"], dtype=float).reshape(-1, T, T), **common)
     labels, index = np.unique(np.asarray(doc["cl_labels"]), return_inverse=True)
@@ -115,5 +119,6 @@ def load_statistics(path: str | os.PathLike) -> PanelStats:
         np.add.at(sums, pos, cl_sum)
         common.update(n=n, mean=sums / np.maximum(n, 1)[:, None])
         common["masked"] = common["masked"] + (f"{doc['masked_cluster_cells']} cluster-cohort cells",)
+    cl_pattern = None if doc.get("cl_pattern") is None else np.asarray(doc["cl_pattern"], dtype=np.int64)
     return PanelStats(cov=None, cl_labels=labels, cl_index=index.astype(np.int64), cl_key=cl_key, cl_n=cl_n,
-                      cl_sum=cl_sum, **common)
+                      cl_sum=cl_sum, cl_pattern=cl_pattern, **common)

@@ -81,6 +81,11 @@ class PanelStats:
     (cluster, key) cell and ``cov`` is not needed (None). ``masked`` lists the
     keys whose statistics were withheld on export (fewer than
     ``min_cell_size`` units).
+
+    An unbalanced panel (read with ``unbalanced=True``) is grouped by key and
+    pattern of observed periods (bit ``t`` of ``patterns[k]``, and of
+    ``cl_pattern`` per cluster cell): ``keys`` then repeat, and the moments
+    of unobserved periods are 0.
     """
 
     outcome: str
@@ -101,6 +106,13 @@ class PanelStats:
     cl_n: np.ndarray | None = None
     cl_sum: np.ndarray | None = None
     masked: tuple = field(default=())
+    patterns: np.ndarray | None = None
+    cl_pattern: np.ndarray | None = None
+
+    @property
+    def balanced(self) -> bool:
+        """True unless some units miss periods (then ``patterns`` holds each group's observed periods)."""
+        return self.patterns is None
 
     @property
     def n_units(self) -> int:
@@ -225,8 +237,10 @@ def panel_sql(outcome: str, unit: str, time: str, key: str, kind: str, periods, 
     present = _sum_of([f"CASE WHEN y{i} IS NULL THEN 0 ELSE 1 END" for i in range(T)])
     nonfinite = _sum_of([f"CASE WHEN y{i} IS NULL OR y{i} * 0 = 0 THEN 0 ELSE 1 END" for i in range(T)])
     bad_cl = "CASE WHEN nc = nr AND c = c2 THEN 0 ELSE 1 END" if cluster else "0"
+    pattern = (_sum_of([f"CASE WHEN y{i} IS NULL THEN 0 ELSE {2**i} END" for i in range(T)])
+               if T <= _MAX_PATH_PERIODS else "0")
     flags = (f"SELECT *, {kexpr} AS k, {bad_key} AS bad_k, {bad_cl} AS bad_c, {present} AS np, "
-             f"{nonfinite} + nr - ny AS nbad FROM units")
+             f"{nonfinite} + nr - ny AS nbad, {pattern} AS pat FROM units")
     cte = f"WITH r AS ({rows}), units AS ({units}), f AS ({flags}) "
     if final == "examples":
         return cte + (
@@ -241,10 +255,10 @@ def panel_sql(outcome: str, unit: str, time: str, key: str, kind: str, periods, 
     ]
     if cluster:
         moments = [f"sum(y{i}) AS s{i}" for i in range(T)]
-        return cte + f"SELECT k, c, {', '.join(checks + moments)} FROM f GROUP BY k, c"
+        return cte + f"SELECT k, pat, c, {', '.join(checks + moments)} FROM f GROUP BY k, pat, c"
     moments = [f"avg(y{i}) AS m{i}" for i in range(T)]
     moments += [f"covar_pop(y{i}, y{j}) AS v{i}_{j}" for i in range(T) for j in range(i, T)]
-    return cte + f"SELECT k, {', '.join(checks + moments)} FROM f GROUP BY k"
+    return cte + f"SELECT k, pat, {', '.join(checks + moments)} FROM f GROUP BY k, pat"
 
 
 def to_dialect(sql: str, dialect: str) -> str:
@@ -335,7 +349,8 @@ def _examples(run, dialect, sql, what: str, T: int) -> str:
     return ", ".join(show(u) for u in units) if units else "(none listed)"
 
 
-def _raise_checks(tot: pd.Series, run, dialect, examples_sql, *, unit, time, outcome, key, kind, cluster, T):
+def _raise_checks(tot: pd.Series, run, dialect, examples_sql, *, unit, time, outcome, key, kind, cluster, T,
+                  unbalanced=False):
     """One DataError per failed check, with counts and example units."""
     if tot["null_unit"] > 0:
         raise DataError(f"{int(tot['null_unit'])} rows have a missing unit ({unit!r}); drop or fill them")
@@ -361,7 +376,7 @@ def _raise_checks(tot: pd.Series, run, dialect, examples_sql, *, unit, time, out
         ex = _examples(run, dialect, examples_sql, "bad_cl", T)
         raise DataError(f"cluster column {cluster!r} varies within (or is missing for) {int(tot['bad_cluster'])} "
                         f"units, e.g. {unit}={ex}; it must be the same in every row of a unit")
-    if tot["short_units"] > 0:
+    if tot["short_units"] > 0 and not (unbalanced and T <= _MAX_PATH_PERIODS):
         ex = _examples(run, dialect, examples_sql, "short", T)
         raise DataError(
             f"unbalanced panel: {int(tot['short_units'])} of {int(tot['n_units'])} units lack some of the {T} periods "
@@ -372,7 +387,8 @@ def _raise_checks(tot: pd.Series, run, dialect, examples_sql, *, unit, time, out
 
 
 def panel_statistics(data, outcome: str, unit: str, time: str, *, cohort: str | None = None,
-                     treatment: str | None = None, cluster: str | None = None) -> PanelStats:
+                     treatment: str | None = None, cluster: str | None = None,
+                     unbalanced: bool = False) -> PanelStats:
     """Per-cohort (or per-treatment-path) statistics of a balanced panel, in two scans.
 
     Parameters
@@ -389,6 +405,10 @@ def panel_statistics(data, outcome: str, unit: str, time: str, *, cohort: str | 
     cluster : str, optional
         Cluster coarser than the unit (constant within unit); adds per
         (cluster, key) counts and sums.
+    unbalanced : bool
+        Accept units that miss periods (grouping them by their pattern of
+        observed periods, up to 62 periods); by default an unbalanced panel is
+        a :class:`~impact.errors.DataError`.
 
     Returns
     -------
@@ -417,10 +437,10 @@ def panel_statistics(data, outcome: str, unit: str, time: str, *, cohort: str | 
     if cluster == unit:
         cluster = None  # the unit is always a cluster
     with _Runner(data) as runner:
-        return _panel_statistics(runner, outcome, unit, time, cohort, treatment, cluster)
+        return _panel_statistics(runner, outcome, unit, time, cohort, treatment, cluster, unbalanced)
 
 
-def _panel_statistics(runner, outcome, unit, time, cohort, treatment, cluster) -> PanelStats:
+def _panel_statistics(runner, outcome, unit, time, cohort, treatment, cluster, unbalanced=False) -> PanelStats:
     run, dialect, table, types = runner.run, runner.dialect, runner.table, runner.types
     kind, key = ("cohort", cohort) if cohort is not None else ("path", treatment)
     _check_columns(types, outcome=outcome, unit=unit, time=time, cohort=cohort, treatment=treatment, cluster=cluster)
@@ -447,10 +467,12 @@ def _panel_statistics(runner, outcome, unit, time, cohort, treatment, cluster) -
     examples_sql = panel_sql(outcome, unit, time, key, kind, periods, cohort_map, cluster, final="examples",
                              table=table)
     _raise_checks(tot, run, dialect, examples_sql, unit=unit, time=time, outcome=outcome, key=key, kind=kind,
-                  cluster=cluster, T=T)
-    out = out.sort_values(["k", "c"] if cluster else ["k"], ignore_index=True)
+                  cluster=cluster, T=T, unbalanced=unbalanced)
+    out = out.sort_values(["k", "pat", "c"] if cluster else ["k", "pat"], ignore_index=True)
     common = dict(outcome=outcome, unit=unit, time=time, key=key, kind=kind, cluster=cluster, periods=periods,
                   n_obs=int(tot["n_rows"]))
+    if tot["short_units"] > 0:
+        return _unbalanced_stats(out, T, cluster, common)
     if cluster:
         cl_labels, cl_index = np.unique(out["c"].to_numpy(), return_inverse=True)
         cl_key = out["k"].to_numpy(np.int64)
@@ -469,6 +491,30 @@ def _panel_statistics(runner, outcome, unit, time, cohort, treatment, cluster) -
             cov[:, i, j] = cov[:, j, i] = out[f"v{i}_{j}"].to_numpy(float)
     return PanelStats(keys=out["k"].to_numpy(np.int64), n=out["n_units"].to_numpy(np.int64), mean=mean, cov=cov,
                       **common)
+
+
+def _unbalanced_stats(out: pd.DataFrame, T: int, cluster, common: dict) -> PanelStats:
+    """Statistics by (key, pattern of observed periods); unobserved moments are 0."""
+    pairs = out[["k", "pat"]].to_numpy(np.int64)
+    groups, inv = np.unique(pairs, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    if cluster:
+        cl_labels, cl_index = np.unique(out["c"].to_numpy(), return_inverse=True)
+        cl_n = out["n_units"].to_numpy(np.int64)
+        cl_sum = np.nan_to_num(out[[f"s{i}" for i in range(T)]].to_numpy(float))
+        n = np.bincount(inv, weights=cl_n, minlength=len(groups)).astype(np.int64)
+        sums = np.zeros((len(groups), T))
+        np.add.at(sums, inv, cl_sum)
+        return PanelStats(keys=groups[:, 0], patterns=groups[:, 1], n=n, mean=sums / n[:, None], cov=None,
+                          cl_labels=cl_labels, cl_index=cl_index.astype(np.int64), cl_key=pairs[:, 0],
+                          cl_pattern=pairs[:, 1], cl_n=cl_n, cl_sum=cl_sum, **common)
+    mean = np.nan_to_num(out[[f"m{i}" for i in range(T)]].to_numpy(float))
+    cov = np.zeros((len(out), T, T))
+    for i in range(T):
+        for j in range(i, T):
+            cov[:, i, j] = cov[:, j, i] = np.nan_to_num(out[f"v{i}_{j}"].to_numpy(float))
+    return PanelStats(keys=groups[:, 0], patterns=groups[:, 1], n=out["n_units"].to_numpy(np.int64), mean=mean,
+                      cov=cov, **common)
 
 
 def cell_statistics(data, outcome: str, treated: str, post: str, *, cluster: str | None = None,
@@ -533,12 +579,17 @@ def _cell_statistics(runner, outcome, treated, post, cluster, unit) -> CellStats
                      n_units=n_units, **extra)
 
 
-def as_panel_stats(data, outcome, unit, time, *, cohort=None, treatment=None, cluster=None) -> PanelStats:
+def as_panel_stats(data, outcome, unit, time, *, cohort=None, treatment=None, cluster=None,
+                   unbalanced=False) -> PanelStats:
     """``data`` if it already is matching :class:`PanelStats`, else computed from it."""
     if isinstance(data, PanelStats):
         data.check_columns(outcome=outcome, unit=unit, time=time, cluster=None if cluster == unit else cluster,
                            **({"cohort": cohort} if cohort is not None else {"path": treatment}))
+        if not (unbalanced or data.balanced):
+            raise DataError("these statistics come from an unbalanced panel; this estimator needs a balanced one "
+                            "(out of core only callaway_santanna handles unbalanced panels)")
         return data
     if not is_out_of_core(data) and not isinstance(data, Engine):
         raise ConfigError(f"expected files, a DuckDB relation or statistics (got {type(data).__name__})")
-    return panel_statistics(data, outcome, unit, time, cohort=cohort, treatment=treatment, cluster=cluster)
+    return panel_statistics(data, outcome, unit, time, cohort=cohort, treatment=treatment, cluster=cluster,
+                            unbalanced=unbalanced)
