@@ -383,3 +383,25 @@ def test_unbalanced_edge_cases_equal_in_memory(tmp_path):
     path = _write(none_never, tmp_path, "nonever.parquet")
     _same(callaway_santanna(none_never, "y", "id", "t", "g", n_boot=0, control="not_yet"),
           callaway_santanna(path, "y", "id", "t", "g", n_boot=0, control="not_yet"))
+
+
+def test_unbalanced_matches_diff_diff_on_mpdta(tmp_path):
+    dd = pytest.importorskip("diff_diff")
+    mpdta = pd.read_csv(HERE / "data" / "mpdta.csv").rename(columns={"first.treat": "ft"})
+    drop = np.random.default_rng(1).choice(len(mpdta), 150, replace=False)
+    data = mpdta.drop(index=drop).reset_index(drop=True)
+    data.to_parquet(tmp_path / "mpdta_unbalanced.parquet")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = dd.CallawaySantAnna(estimation_method="reg", allow_unbalanced_panel=True).fit(
+            data, "lemp", "countyreal", "year", "ft", aggregate="all")
+    ours = callaway_santanna(str(tmp_path / "mpdta_unbalanced.parquet"), "lemp", "countyreal", "year", "ft",
+                             n_boot=0)
+    assert ours.n_units == 500
+    cells = ours.to_frame().set_index(["cohort", "period"])
+    # diff-diff scales unbalanced-panel standard errors by n/(n-1), as the in-memory test documents.
+    factor = np.sqrt(500 / 499)
+    for (g, t), eff in ref.group_time_effects.items():
+        assert cells.loc[(g, t), "estimate"] == pytest.approx(eff["effect"], abs=1e-10)
+        assert cells.loc[(g, t), "se"] * factor == pytest.approx(eff["se"], rel=1e-8)
+    assert ours.estimate == pytest.approx(ref.overall_att, abs=1e-10)
