@@ -39,7 +39,7 @@ def _problems(folder: Path) -> list[str]:
 def test_examples_are_valid():
     for folder in sorted(EXAMPLES.iterdir()):
         if (folder / "initiative.yaml").is_file():
-            assert validate_folder(folder) == ([], []) or validate_folder(folder)[0] == [], folder
+            assert _problems(folder) == [], folder
 
 
 def test_configuration_and_data_problems_are_listed_together(tmp_path):
