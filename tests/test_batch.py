@@ -238,7 +238,7 @@ def test_failing_rerun_keeps_the_last_good_report(portfolio, tmp_path):
     (changed / "data.csv").write_text("city;month\nx;1\n")
     for attempt in range(2):  # a second failure still knows the last good report
         record = run_batch([changed], partial, progress=False)[0]
-        assert record["status"] == "failed" and record["estimate"] is None
+        assert record["status"] == "failed" and record["estimate"] is None and record["estimator"] == good["estimator"]
         assert record["last_good"]["generated"] == good["generated"]
         assert record["last_good"]["estimate"] == good["estimate"]
         assert (partial / "housing-digital" / "report.html").read_bytes() == good_page
@@ -273,6 +273,7 @@ def test_failure_inside_the_notebook_keeps_the_last_good_report_and_notebook(tmp
         assert cli(["run", str(changed), "--out", str(out), "--quiet"]) == 1
     record = _summary(out, "seniors-access-pilot")
     assert record["status"] == "failed" and record["step"] == "execute" and "Villebrun" in record["error"]
+    assert record["estimator"] == "synthetic_control"
     assert record["last_good"]["generated"] == "2026-01-02T03:04:05+00:00" and record["last_good"]["estimate"] == 0.6
     assert (good / "report.html").read_text() == "<html>good report</html>" and (good / "report.ipynb").read_text() == "{}"
     assert (good / "error.ipynb").is_file()

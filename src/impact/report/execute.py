@@ -94,7 +94,7 @@ def failure_record(ident: str, title: str, step: str, message: str, cell: str = 
     """The ``summary.json`` record of a failed run: headline fields null, the message cleaned of control characters."""
     return {"id": ident, "title": clean_text(title), "status": "failed", "step": step, "error": clean_text(message),
             "failing_cell": clean_text(cell), "data_file": clean_text(data_file) if data_file else None,
-            "estimate": None, "se": None, "ci_low": None, "ci_high": None}
+            "estimator": None, "estimate": None, "se": None, "ci_low": None, "ci_high": None}
 
 
 _ERROR_TEXT = {
@@ -156,6 +156,14 @@ def _last_good(out: Path) -> dict | None:
     return last if isinstance(last, dict) else None
 
 
+def _configured_estimator(out: Path) -> str | None:
+    try:
+        previous = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        return str(previous["estimator"]) if isinstance(previous, dict) and previous.get("estimator") else None
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def _record_failure(out: Path, record: dict, lang: str) -> dict:
     """Record a failure before anything else: ``error.html`` and a ``failed`` summary.
 
@@ -166,6 +174,8 @@ def _record_failure(out: Path, record: dict, lang: str) -> dict:
     """
     out.mkdir(parents=True, exist_ok=True)
     record = {**record, "failed_at": _now(), "error_page": "error.html"}
+    if record.get("estimator") is None:  # API.md: every summary names its estimator (null when unknown)
+        record["estimator"] = _configured_estimator(out)
     last = _last_good(out)
     record["last_good"] = last
     record["report"] = "report.html" if last else None
@@ -206,6 +216,7 @@ def _run_one(folder: Path, out_dir: Path, lang, force, seed, cell_timeout, pdf) 
         return _record_failure(out_dir / ident, failure_record(ident, title, "validate", str(exc)), lang or "en")
     ident, lang = initiative.id, lang or initiative.language
     data_file = str(initiative.data_spec.get("file"))
+    estimator = str(initiative.design.get("estimator", "twfe"))
     out = out_dir / ident
     out.mkdir(parents=True, exist_ok=True)
     key = cache_key(initiative.folder, lang, seed)
@@ -229,19 +240,19 @@ def _run_one(folder: Path, out_dir: Path, lang, force, seed, cell_timeout, pdf) 
             cell, _ = _failing_cell(nbformat.read(notebook_tmp, as_version=4))
             # The failed notebook goes beside the last good one, never over it.
             notebook_tmp.replace(out / "error.ipynb")
-        return _record_failure(out, failure_record(ident, initiative.title, "execute", f"{exc.ename}: {exc.evalue}",
-                                                   cell, data_file), lang)
+        return _record_failure(out, {**failure_record(ident, initiative.title, "execute", f"{exc.ename}: {exc.evalue}",
+                                                      cell, data_file), "estimator": estimator}, lang)
     except Exception as exc:  # kernel died, timeout, I/O: the batch must go on
-        return _record_failure(out, failure_record(ident, initiative.title, "execute",
-                                                   f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-3)}",
-                                                   data_file=data_file), lang)
+        return _record_failure(out, {**failure_record(ident, initiative.title, "execute",
+                                                      f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-3)}",
+                                                      data_file=data_file), "estimator": estimator}, lang)
 
     notebook = nbformat.read(notebook_tmp, as_version=4)
     try:
         page = to_html(notebook, initiative.title, lang)
     except Exception as exc:
-        return _record_failure(out, failure_record(ident, initiative.title, "export", f"{type(exc).__name__}: {exc}",
-                                                   data_file=data_file), lang)
+        return _record_failure(out, {**failure_record(ident, initiative.title, "export", f"{type(exc).__name__}: {exc}",
+                                                      data_file=data_file), "estimator": estimator}, lang)
     write_atomic(out / "report.html", page)
     notebook_tmp.replace(out / "report.ipynb")
     record = json.loads(summary_tmp.read_text(encoding="utf-8"))
