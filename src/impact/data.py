@@ -384,13 +384,15 @@ def period_position(periods, value, name: str) -> int:
         ) from exc
 
 
-def _unit_codes(values: pd.Series, column: str) -> tuple[np.ndarray, np.ndarray]:
+def _unit_codes(values: pd.Series, column: str) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Sorted unit labels and each row's code; True when the labels had to be read as text."""
     try:
         units, codes = np.unique(values.to_numpy(), return_inverse=True)
     except TypeError:
         # A column mixing numbers and text (Excel: 75001 and '2A004') is coded on its text.
         units, codes = np.unique(values.astype(str).to_numpy(), return_inverse=True)
-    return units, codes
+        return units, codes, True
+    return units, codes, False
 
 
 def validate_panel(
@@ -450,7 +452,9 @@ def validate_panel(
     if scale.n < 2:
         raise DataError(f"time column {time!r} has a single period ({show(periods[0])}); "
                         "a before/after comparison needs at least two")
-    units, unit_codes = _unit_codes(frame[unit], unit)
+    units, unit_codes, as_text = _unit_codes(frame[unit], unit)
+    if as_text:  # the estimators cluster and group on this column: give them the labels the panel uses
+        frame[unit] = frame[unit].astype(str)
 
     if not repeated_cross_section:
         cell = unit_codes.astype(np.int64) * scale.n + time_codes
@@ -472,7 +476,8 @@ def validate_panel(
                     f"cohort column {cohort!r} varies within unit {show(bad)} ({int((spread > 1).sum())} units in all); "
                     "the cohort is the first treated period and must be the same in every row of a unit"
                 )
-        is_treated = codes >= 0
+        # A cohort after the last period is untreated within the sample: a comparison unit, not a treated one.
+        is_treated = (codes >= 0) & (codes < scale.n)
     elif treatment is not None:
         values = frame[treatment].to_numpy()
         if not np.isin(values, [0, 1]).all():
@@ -486,7 +491,8 @@ def validate_panel(
     if is_treated is not None:
         column = cohort or treatment
         if require_treated and not is_treated.any():
-            raise DataError(f"no treated unit: every value of {column!r} means untreated; check the column and its coding")
+            raise DataError(f"no treated unit: every value of {column!r} means untreated (0, empty, or after the last "
+                            f"period {show(periods[-1])}); check the column and its coding")
         if require_untreated and is_treated.all():
             raise DataError(
                 f"no untreated unit: every unit is treated at some point according to {column!r}; "

@@ -259,6 +259,11 @@ def imputation(
         # fixest CRV1: unit effects nested in unit clusters; period effects counted.
         K = len(leads) + len(np.unique(t_code[rows]))
         n = len(rows)
+        if G < 2 or n <= K:  # a clustered variance needs two clusters and residual degrees of freedom
+            raise EstimationError(
+                f"the pre-trend regression has {G} cluster(s) and {n} observations for {K} parameters: too few to "
+                "estimate its standard errors; add units or periods before adoption"
+            )
         factor = G / (G - 1) * (n - 1) / (n - K)
         scores_pre = np.sqrt(factor) * (_indicator(c_rows, Cm.shape[1]).T @ (proj * u[:, None]))
 
