@@ -181,3 +181,17 @@ def test_error_page_escapes_and_points_to_the_last_good_report():
     assert "<i>T" not in page and "&lt;i&gt;T" in page and 'href="report.html"' in page and "2026-01-01" in page
     assert "data.csv" in page
     assert "report.html" not in error_page(record, "en")
+
+
+def test_atomic_writes_leave_readable_files_and_no_temporaries(tmp_path):
+    import os
+
+    from impact.report.execute import write_atomic
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    write_atomic(tmp_path / "report.html", "<p>é</p>")
+    write_atomic(tmp_path / "report.html", b"<p>2</p>")
+    assert (tmp_path / "report.html").read_bytes() == b"<p>2</p>"
+    assert (tmp_path / "report.html").stat().st_mode & 0o777 == 0o666 & ~mask  # not mkstemp's 0600
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]

@@ -46,6 +46,16 @@ def cache_key(folder: Path, lang: str | None, seed=None, notebook: Path = NOTEBO
     return digest.hexdigest()
 
 
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: Read once at import, before any thread runs: os.umask can only be read by setting it.
+_UMASK = _read_umask()
+
+
 def write_atomic(path: Path, data: str | bytes) -> None:
     """Write ``data`` to a uniquely named temporary file beside ``path`` and rename it into place.
 
@@ -57,6 +67,7 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; a report is for others to read
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)
         os.replace(tmp, path)
@@ -203,11 +214,6 @@ def run_one(folder: str | Path, out_dir: str | Path, lang: str | None = None, fo
 
 
 def _run_one(folder: Path, out_dir: Path, lang, force, seed, cell_timeout, pdf) -> dict:
-    import nbformat
-    import papermill as pm
-
-    from impact.report.export import to_html, to_pdf
-
     started = time.perf_counter()
     ident, title = initiative_ident(folder)
     try:
@@ -215,8 +221,6 @@ def _run_one(folder: Path, out_dir: Path, lang, force, seed, cell_timeout, pdf) 
     except ImpactError as exc:
         return _record_failure(out_dir / ident, failure_record(ident, title, "validate", str(exc)), lang or "en")
     ident, lang = initiative.id, lang or initiative.language
-    data_file = str(initiative.data_spec.get("file"))
-    estimator = str(initiative.design.get("estimator", "twfe"))
     out = out_dir / ident
     out.mkdir(parents=True, exist_ok=True)
     key = cache_key(initiative.folder, lang, seed)
@@ -225,9 +229,26 @@ def _run_one(folder: Path, out_dir: Path, lang, force, seed, cell_timeout, pdf) 
         record["reused"] = True
         return record
 
-    summary_tmp = out / ".summary.partial.json"
-    summary_tmp.unlink(missing_ok=True)
-    notebook_tmp = out / ".report.ipynb.tmp"
+    # Names of this run only: a run left behind by a killed batch may still be writing into the same folder.
+    run = f"{os.getpid()}-{time.time_ns()}"
+    summary_tmp = out / f".summary.{run}.partial.json"
+    notebook_tmp = out / f".report.{run}.ipynb.tmp"
+    try:
+        return _execute(initiative, out, lang, seed, cell_timeout, pdf, key, started, summary_tmp, notebook_tmp)
+    finally:
+        summary_tmp.unlink(missing_ok=True)
+        notebook_tmp.unlink(missing_ok=True)
+
+
+def _execute(initiative, out: Path, lang, seed, cell_timeout, pdf, key, started, summary_tmp: Path,
+             notebook_tmp: Path) -> dict:
+    import nbformat
+    import papermill as pm
+
+    from impact.report.export import to_html, to_pdf
+
+    ident, data_file = initiative.id, str(initiative.data_spec.get("file"))
+    estimator = str(initiative.design.get("estimator", "twfe"))
     params = {"initiative": str(initiative.folder), "lang": lang, "summary_path": str(summary_tmp), "seed": seed}
     try:
         # The output folder is the working directory: the installed notebook's folder may be read-only.
@@ -256,7 +277,6 @@ def _run_one(folder: Path, out_dir: Path, lang, force, seed, cell_timeout, pdf) 
     write_atomic(out / "report.html", page)
     notebook_tmp.replace(out / "report.ipynb")
     record = json.loads(summary_tmp.read_text(encoding="utf-8"))
-    summary_tmp.unlink()
     if pdf and to_pdf(out / "report.html", out / ".report.pdf.tmp"):
         (out / ".report.pdf.tmp").replace(out / "report.pdf")
         record["pdf"] = "report.pdf"
