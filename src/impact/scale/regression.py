@@ -19,6 +19,7 @@ from impact.did.event_study import _check_window
 from impact.did.inference import cluster_sums
 from impact.errors import ConfigError, DataError, EstimationError, ImpactError
 from impact.results import EffectResult, EventStudyResult, headline, tidy_terms
+from impact.scale.calendar import observed_columns
 from impact.scale.groups import Groups, known_fields, merge_groups
 from impact.scale.stats import CellStats, as_panel_stats, cell_statistics
 
@@ -165,12 +166,14 @@ def event_study(data, outcome, unit, time, cohort, window=None, reference=-1, cl
     if win is not None and not bin_endpoints:
         raise ConfigError("bin_endpoints=False drops the rows outside the window, which unbalances the panel; out of "
                           "core, keep bin_endpoints=True or load the data into a DataFrame")
-    st = as_panel_stats(data, outcome, unit, time, cohort=cohort, cluster=cluster)
+    full = as_panel_stats(data, outcome, unit, time, cohort=cohort, cluster=cluster)
     cluster = cluster or unit
-    T = len(st.periods)
+    # Event time counts calendar periods; a period without any row has no period effect (as in memory).
+    st, codes = observed_columns(full)
+    T = len(full.periods)
     gr = merge_groups(st, st.keys)
     treated = (gr.keys >= 0) & (gr.keys < T)
-    event = np.where(treated[:, None], np.arange(T)[None, :] - gr.keys[:, None], 0)
+    event = np.where(treated[:, None], codes[None, :] - gr.keys[:, None], 0)
     if win is not None:
         event = np.clip(event, *win)
     observed = np.unique(event[treated])
@@ -207,7 +210,7 @@ def event_study(data, outcome, unit, time, cohort, window=None, reference=-1, cl
     return EventStudyResult(
         method="Event study (dynamic TWFE)", **headline(head), n_obs=fit.nobs, n_units=st.n_units, alpha=alpha,
         terms=terms, vcov=pd.DataFrame(fit.vcov, index=estimable, columns=estimable), reference=reference,
-        **known_fields(EventStudyResult, n_clusters=fit.n_clusters, time_unit=_time_unit(st.periods)),
+        **known_fields(EventStudyResult, n_clusters=fit.n_clusters, time_unit=_time_unit(full.periods)),
         assumptions={
             "Identifying assumption": "parallel trends, no anticipation",
             "Reference period": f"event time {reference}",

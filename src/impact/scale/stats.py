@@ -36,8 +36,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from impact.data import cohort_codes, show
+from impact.data import show
 from impact.errors import ConfigError, DataError
+from impact.scale.calendar import code_calendar, observed_columns, to_calendar
 from impact.scale.source import TABLE, Source, is_out_of_core, source
 
 __all__ = ["PanelStats", "CellStats", "Engine", "panel_statistics", "cell_statistics", "to_dialect", "panel_sql"]
@@ -130,14 +131,18 @@ class PanelStats:
         T = len(self.periods)
         # Units treated after the sample are never treated within it: pooled with the never treated.
         keys, inv = np.unique(np.where((self.keys < 0) | (self.keys >= T), -1, self.keys), return_inverse=True)
-        n = np.bincount(inv, weights=self.n, minlength=len(keys))
+        seen = np.ones((len(self.keys), T)) if self.balanced else \
+            ((self.patterns[:, None] >> np.arange(T)[None, :]) & 1).astype(float)
+        n = np.zeros((len(keys), T))
+        np.add.at(n, inv, self.n[:, None] * seen)  # units observed in each period (unbalanced panels differ)
         mean = np.zeros((len(keys), T))
-        np.add.at(mean, inv, self.n[:, None] * self.mean)
+        np.add.at(mean, inv, self.n[:, None] * seen * self.mean)
         labels = np.where(keys < 0, None, self.periods[np.clip(keys, 0, T - 1)].astype(object))
-        return pd.DataFrame({
+        frame = pd.DataFrame({
             "cohort": np.repeat(labels, T), "period": np.tile(self.periods, len(keys)),
-            "mean": (mean / n[:, None]).ravel(), "n_units": np.repeat(n.astype(np.int64), T),
+            "mean": (mean / np.where(n > 0, n, 1)).ravel(), "n_units": n.ravel().astype(np.int64),
         })
+        return frame[frame["n_units"] > 0].reset_index(drop=True)  # periods without a row have no mean
 
     def check_columns(self, **roles: str | None) -> None:
         """Raise unless the statistics were computed with these column roles."""
@@ -199,34 +204,45 @@ def _sum_of(terms: list[str]) -> str:
 
 
 def panel_sql(outcome: str, unit: str, time: str, key: str, kind: str, periods, cohort_map: dict | None = None,
-              cluster: str | None = None, final: str = "stats", table: str = TABLE) -> str:
+              cluster: str | None = None, final: str = "stats", table: str = TABLE, row_codes: bool = False) -> str:
     """The statistics query (DuckDB dialect); ``final="stats"`` aggregates, ``"examples"`` lists failing units.
 
     ``periods`` are the sorted period values (column ``i`` of the pivot is
-    period ``i``); ``cohort_map`` maps each cohort value to its code
-    (``kind="cohort"``). Rows are only grouped by unit and pivoted (one
-    ``max(CASE ...)`` per period); every mapping and check then works on one
-    row per unit, which keeps the scan close to the cost of reading the data.
+    period ``i``; a tuple when one period is written several ways, e.g.
+    ``("2023-07", "07/2023")``); ``cohort_map`` maps each treated cohort
+    value to its code (``kind="cohort"``; other values are never treated).
+    Rows are only grouped by unit and pivoted (one ``max(CASE ...)`` per
+    period); every mapping and check then works on one row per unit, which
+    keeps the scan close to the cost of reading the data. With
+    ``row_codes`` the cohort is coded row by row (text cohorts, whose
+    written order is not the calendar's).
     """
     T = len(periods)
-    lits = [_literal(v) for v in periods]
+    groups = [p if isinstance(p, tuple) else (p,) for p in periods]
+    conds = [f"tv = {_literal(g[0])}" if len(g) == 1 else f"tv IN ({', '.join(_literal(v) for v in g)})"
+             for g in groups]
     cl_sel = f", {_q(cluster)} AS c" if cluster else ""
-    key_sel = f", {_q(key)} AS gv"
+
+    def code(col):
+        whens = " ".join(f"WHEN {col} = {_literal(v)} THEN {c}" for v, c in (cohort_map or {}).items() if c >= 0)
+        return f"(CASE {whens} ELSE -1 END)" if whens else "-1"
+
+    key_sel = f", {code(_q(key))} AS gv" if kind == "cohort" and row_codes else f", {_q(key)} AS gv"
     rows = (f"SELECT {_q(unit)} AS u, {_q(time)} AS tv{key_sel}, CAST({_q(outcome)} AS DOUBLE) AS y{cl_sel} "
             f"FROM {table}")
-    pivot = [f"max(CASE WHEN tv = {lit} THEN y END) AS y{i}" for i, lit in enumerate(lits)]
+    pivot = [f"max(CASE WHEN {cond} THEN y END) AS y{i}" for i, cond in enumerate(conds)]
     if kind == "cohort":
         key_aggs = "min(gv) AS g1, max(gv) AS g2, count(gv) AS gc"
     else:
         key_aggs = "count(gv) AS gc"
-        pivot += [f"max(CASE WHEN tv = {lit} THEN gv END) AS d{i}" for i, lit in enumerate(lits)]
+        pivot += [f"max(CASE WHEN {cond} THEN gv END) AS d{i}" for i, cond in enumerate(conds)]
     cl_aggs = ", min(c) AS c, max(c) AS c2, count(c) AS nc" if cluster else ""
     units = (f"SELECT u, {key_aggs}{cl_aggs}, count(*) AS nr, count(tv) AS nt, count(y) AS ny, {', '.join(pivot)} "
              f"FROM r GROUP BY u")
-    if kind == "cohort":
-        def code(col):
-            whens = " ".join(f"WHEN {col} = {_literal(v)} THEN {c}" for v, c in cohort_map.items() if c >= 0)
-            return f"(CASE {whens} ELSE -1 END)" if whens else "-1"
+    if kind == "cohort" and row_codes:
+        kexpr = "g1"  # already codes (-1 never treated), never missing
+        bad_key = "CASE WHEN g1 = g2 THEN 0 ELSE 1 END"
+    elif kind == "cohort":
         kexpr = code("g1")
         # Codes, not raw values, must agree (0 and missing both mean never treated).
         bad_key = f"CASE WHEN {code('g1')} = {code('g2')} AND (gc = nr OR {code('g1')} = -1) THEN 0 ELSE 1 END"
@@ -283,6 +299,7 @@ class _Runner:
         self.session = None
         if isinstance(data, Engine):
             self.dialect, self.table, self.types = data.dialect, data.table, None
+            self.label = f"table {data.table!r}"
 
             def run(sql, _run=data.run, _engine=data):
                 try:
@@ -295,6 +312,7 @@ class _Runner:
             self.run = run
         else:
             self.session = (data if isinstance(data, Source) else source(data)).session()
+            self.label = self.session.src.label
             self.run, self.dialect, self.table = self.session.query, "duckdb", TABLE
             self.types = self.session.columns()
 
@@ -330,13 +348,6 @@ def _distinct(run, dialect, table, columns: list[str]) -> pd.DataFrame:
     """The distinct combinations of a few small-cardinality columns (periods, cohorts), in one scan."""
     sel = ", ".join(f"{_q(c)} AS v{i}" for i, c in enumerate(columns))
     return run(to_dialect(f"SELECT {sel} FROM {table} GROUP BY {', '.join(_q(c) for c in columns)}", dialect))
-
-
-def _periods(values: pd.Series, time: str) -> np.ndarray:
-    periods = np.asarray(pd.factorize(values.dropna(), sort=True)[1])
-    if len(periods) < 2:
-        raise DataError(f"time column {time!r} has {len(periods)} period(s); a before/after comparison needs at least two")
-    return periods
 
 
 def _examples(run, dialect, sql, what: str, T: int) -> str:
@@ -422,9 +433,10 @@ def panel_statistics(data, outcome: str, unit: str, time: str, *, cohort: str | 
 
     Notes
     -----
-    Two scans: the distinct (period, cohort) pairs, then one grouped
-    aggregation (by unit, then by cohort) that also runs every input check.
-    Periods are ordered by their values (integers, dates, ISO strings).
+    Two scans: the distinct (period, cohort) pairs, coded on their calendar
+    by :mod:`impact.periods` as in memory (:mod:`impact.scale.calendar`), then
+    one grouped aggregation (by unit, then by cohort) that also runs every
+    input check.
 
     Examples
     --------
@@ -445,32 +457,37 @@ def _panel_statistics(runner, outcome, unit, time, cohort, treatment, cluster, u
     kind, key = ("cohort", cohort) if cohort is not None else ("path", treatment)
     _check_columns(types, outcome=outcome, unit=unit, time=time, cohort=cohort, treatment=treatment, cluster=cluster)
     combos = _distinct(run, dialect, table, [time] + ([cohort] if kind == "cohort" else []))
-    periods = _periods(combos["v0"], time)
-    T = len(periods)
-    cohort_map = None
-    if kind == "cohort":
-        values = combos["v1"].drop_duplicates()
-        if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values)):
-            raise DataError(f"cohort column {cohort!r} must be numeric or a date (got values like "
-                            f"{values.dropna().astype(str).head(3).tolist()}); give the first treated period, 0 or "
-                            "empty for never treated")
-        codes = cohort_codes(pd.DataFrame({cohort: values}), cohort, periods)
-        cohort_map = {v: int(c) for v, c in zip(values, codes) if c >= 0}
-    elif T > _MAX_PATH_PERIODS:
+    # Periods and cohorts coded by impact.periods on their distinct values, exactly as in memory.
+    cal = code_calendar(combos["v0"], combos["v1"] if kind == "cohort" else None, time, cohort, runner.label)
+    columns, cohort_map = cal.columns, cal.cohort_map
+    T = len(columns)
+    periods = cal.labels if kind == "cohort" else cal.labels[cal.observed]
+    if kind == "cohort" and cal.gaps and len(cal.labels) > _MAX_PATH_PERIODS:
+        empty = np.setdiff1d(np.arange(len(cal.labels)), cal.observed)
+        raise DataError(f"time column {time!r} has no row at all in {len(empty)} of its {len(cal.labels)} calendar "
+                        f"periods (e.g. {show(cal.labels[empty[0]])}); out of core, a calendar with empty periods "
+                        f"is handled up to {_MAX_PATH_PERIODS} periods: load the data into a DataFrame, or aggregate "
+                        "the periods")
+    if kind != "cohort" and T > _MAX_PATH_PERIODS:
         raise ConfigError(f"out-of-core TWFE handles up to {_MAX_PATH_PERIODS} periods ({time!r} has {T}); "
                           "use event_study with a cohort column, or aggregate the periods")
-    sql = panel_sql(outcome, unit, time, key, kind, periods, cohort_map, cluster, table=table)
+    row_codes = kind == "cohort" and not (pd.api.types.is_numeric_dtype(combos["v1"])
+                                          or pd.api.types.is_datetime64_any_dtype(combos["v1"]))
+    sql = panel_sql(outcome, unit, time, key, kind, columns, cohort_map, cluster, table=table, row_codes=row_codes)
     out = run(to_dialect(sql, dialect))
     check_cols = ["n_units", "n_rows", "bad_key", "bad_cluster", "dup_units", "dup_rows", "short_units",
                   "missing_cells", "bad_y", "bad_t", "null_unit"]
     tot = out[check_cols].astype(float).fillna(0).sum()
-    examples_sql = panel_sql(outcome, unit, time, key, kind, periods, cohort_map, cluster, final="examples",
-                             table=table)
+    examples_sql = panel_sql(outcome, unit, time, key, kind, columns, cohort_map, cluster, final="examples",
+                             table=table, row_codes=row_codes)
     _raise_checks(tot, run, dialect, examples_sql, unit=unit, time=time, outcome=outcome, key=key, kind=kind,
                   cluster=cluster, T=T, unbalanced=unbalanced)
     out = out.sort_values(["k", "pat", "c"] if cluster else ["k", "pat"], ignore_index=True)
     common = dict(outcome=outcome, unit=unit, time=time, key=key, kind=kind, cluster=cluster, periods=periods,
                   n_obs=int(tot["n_rows"]))
+    if kind == "cohort" and cal.gaps:
+        # Laid out on the whole calendar; the empty periods are unobserved in every group.
+        return _unbalanced_stats(to_calendar(out, cal.observed, len(periods)), len(periods), cluster, common)
     if tot["short_units"] > 0:
         return _unbalanced_stats(out, T, cluster, common)
     if cluster:
@@ -585,9 +602,8 @@ def as_panel_stats(data, outcome, unit, time, *, cohort=None, treatment=None, cl
     if isinstance(data, PanelStats):
         data.check_columns(outcome=outcome, unit=unit, time=time, cluster=None if cluster == unit else cluster,
                            **({"cohort": cohort} if cohort is not None else {"path": treatment}))
-        if not (unbalanced or data.balanced):
-            raise DataError("these statistics come from an unbalanced panel; this estimator needs a balanced one "
-                            "(out of core only callaway_santanna handles unbalanced panels)")
+        if not unbalanced:
+            observed_columns(data)  # raises unless balanced apart from periods without any row
         return data
     if not is_out_of_core(data) and not isinstance(data, Engine):
         raise ConfigError(f"expected files, a DuckDB relation or statistics (got {type(data).__name__})")
