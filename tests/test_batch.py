@@ -264,10 +264,14 @@ def test_failure_inside_the_notebook_keeps_the_last_good_report_and_notebook(tmp
     (good / "report.ipynb").write_text("{}")
     (good / "summary.json").write_text(json.dumps({"id": "seniors-access-pilot", "status": "ok", "estimate": 0.6,
                                                    "generated": "2026-01-02T03:04:05+00:00"}))
-    # valid for load_initiative, refused by the estimator inside the notebook
-    changed = _copy(ROOT / "data" / "initiatives" / "seniors-access-pilot", tmp_path / "seniors",
-                    design={**yaml.safe_load((ROOT / "data" / "initiatives" / "seniors-access-pilot"
-                                              / "initiative.yaml").read_text())["design"], "treated_unit": "Villebrun"})
+    # valid for load_initiative, refused by the estimator inside the notebook (the optional sections, which
+    # would meet the unknown unit first, are left out)
+    changed = _copy(ROOT / "data" / "initiatives" / "seniors-access-pilot", tmp_path / "seniors")
+    config = yaml.safe_load((changed / "initiative.yaml").read_text())
+    config["design"]["treated_unit"] = "Villebrun"
+    for optional in ("indicators", "feedback", "case_study"):
+        config.pop(optional, None)
+    (changed / "initiative.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
     console = io.StringIO()
     with contextlib.redirect_stdout(console):
         assert cli(["run", str(changed), "--out", str(out), "--quiet"]) == 1
