@@ -344,3 +344,37 @@ def test_initiative_text_is_escaped_by_the_templates(housing):
         ini.config["owner"] = "Lab d'innovation publique (example)"
     assert "<script>" not in page and "&lt;script&gt;" in page
 
+
+def _strings(value):
+    """Every string in an initiative's configuration: the initiative's own words, which the report shows as data."""
+    if isinstance(value, str):
+        yield value.strip()
+        yield from (line.strip() for line in value.splitlines())
+        yield from (p.strip() for p in value.split("\n\n"))
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield str(k)
+            yield from _strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _strings(v)
+
+
+@pytest.mark.slow
+def test_a_whole_french_report_is_french(tmp_path):
+    """Run the report notebook on an example initiative in French and read the page a reader gets."""
+    import yaml
+
+    from impact.report.execute import run_one
+
+    record = run_one(HOUSING, tmp_path, lang="fr", force=True, cell_timeout=300)
+    assert record["status"] == "ok", record.get("error")
+    page = (tmp_path / "housing-digital" / "report.html").read_text(encoding="utf-8")
+    config = yaml.safe_load((HOUSING / "initiative.yaml").read_text(encoding="utf-8"))
+    own = [s for s in _strings(config) if len(s) > 2] + ["month", "city"]
+    # The appendix lists package versions and hashes: provenance, not prose.
+    body = page.split('id="method-provenance"')[0]
+    assert_french_page(body, own)
+    assert 'lang="fr"' in page and "En bref" in page
+    assert re.findall(r'<img [^>]*alt="([^"]+)"', page), "every chart needs a text alternative"
+    assert not re.search(r"<img (?![^>]*alt=)", page)
