@@ -103,6 +103,21 @@ def test_french_numbers_money_percentages_and_p_values():
     assert fmt_quantity(1, "days", "en", 0) == "1 day"
 
 
+def test_tick_labels_keep_the_decimals_their_step_needs():
+    import matplotlib.pyplot as plt
+
+    from impact.formats import axis_formatter
+
+    fig, ax = plt.subplots()
+    ax.set_xlim(-7.5, 12.5)
+    ax.set_xticks([-5, -2.5, 0, 2.5, 5, 7.5, 10, 12.5])
+    ax.xaxis.set_major_formatter(axis_formatter("fr"))
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    plt.close(fig)
+    assert ticks == ["−5,0", "−2,5", "0,0", "2,5", "5,0", "7,5", "10,0", "12,5"]
+
+
 def test_effect_in_plain_words_with_its_unit():
     fr = effect_sentence("délai (days)", -64.07, -66.95, -61.19, "la méthode de Callaway et Sant'Anna (2021)", "fr")
     assert fr.startswith(f"L'indicateur «{NBSP}délai{NBSP}» a baissé de 64{NBSP}jours")

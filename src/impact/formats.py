@@ -185,10 +185,13 @@ def fmt_quantity(x, unit: str | None, lang: str = "en", digits: int = 1) -> str:
 
 
 def _tick_digits(step: float) -> int:
-    # Enough decimals to tell neighbouring ticks apart, and no more.
+    # The decimals the tick step itself needs (2.5 -> 1, 0.25 -> 2, 20 -> 0): every tick then reads exactly.
     if not math.isfinite(step) or step <= 0:
         return 0
-    return int(min(6, max(0, math.ceil(-math.log10(step) - 1e-9))))
+    for digits in range(7):
+        if abs(round(step, digits) - step) <= 1e-9 * max(1.0, step):
+            return digits
+    return 6
 
 
 def axis_formatter(lang: str = "en", kind: str = "number", currency: str = "EUR"):

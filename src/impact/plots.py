@@ -119,6 +119,10 @@ def event_study_plot(
                    label=T["reference"].format(ref=fmt_number(reference, lang, 0)))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # event times are whole periods
+    ax.xaxis.set_major_formatter(axis_formatter(lang))
     ax.yaxis.set_major_formatter(axis_formatter(lang))
     if title:
         ax.set_title(title)
