@@ -68,3 +68,56 @@ def test_a_glob_that_matches_nothing_is_a_data_error(glob_initiative):
         f.unlink()
     with pytest.raises(DataError, match="matches no file"):
         load_initiative(folder).read_data()
+
+
+def _exact(folder):
+    """The initiative with analytic standard errors: the out-of-core draws are Gaussian, not Mammen multipliers."""
+    config = yaml.safe_load((folder / "initiative.yaml").read_text(encoding="utf-8"))
+    config["design"]["options"] = {"control": "never", "method": "reg", "n_boot": 0}
+    # An indicator computed from the data needs rows (impact.indicators.series_from_data): such a report loads them.
+    config["indicators"] = [i for i in config.get("indicators") or [] if not i.get("from_data")]
+    (folder / "initiative.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return load_initiative(folder)
+
+
+def test_a_report_from_the_glob_runs_on_aggregate_queries(glob_initiative, tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from impact.report import sections as S
+    from impact.report.estimate import AggregateData, comparison_table, run_all
+    from impact.report.initiative import Initiative
+
+    folder, data = glob_initiative
+    csv_folder = tmp_path / "csv"
+    shutil.copytree(EXAMPLE, csv_folder)
+    in_memory = _exact(csv_folder)
+    frame = prepare(in_memory)
+    mem_results = run_all(in_memory, frame)
+    mem_trends, mem_masked = S.trends_figure(in_memory, frame, "fr")
+
+    ini = _exact(folder)
+    assert check_run(ini)[0] == []
+    # From here on, loading the whole data is an error: every number must come from aggregate queries.
+    monkeypatch.setattr(Initiative, "read_data", lambda self: pytest.fail("the full frame was loaded"))
+    agg = prepare(ini)
+    assert isinstance(agg, AggregateData)
+    results = run_all(ini, agg, lang="fr")
+    head, mem_head = results[ini.design["estimator"]], mem_results[ini.design["estimator"]]
+    for field in ("estimate", "se", "ci_low", "ci_high", "pvalue"):
+        assert getattr(head, field) == pytest.approx(getattr(mem_head, field), abs=1e-10)
+    # Robustness: TWFE and the event study from the same statistics; the others need unit-level data.
+    for name in ("twfe", "event_study"):
+        assert results[name].estimate == pytest.approx(mem_results[name].estimate, abs=1e-10)
+        assert results[name].se == pytest.approx(mem_results[name].se, abs=1e-10)
+    table = comparison_table(results).set_index("estimator")
+    assert table.loc[["sun_abraham", "imputation"], "estimate"].isna().all()
+    assert any(note.startswith("Non estimés") and "Sun" in note for note in head.notes)
+    # The figure's lines and the design table are those of the CSV.
+    fig, masked = S.trends_figure(ini, agg, "fr")
+    assert masked == mem_masked
+    for line, mem_line in zip(fig.axes[0].get_lines(), mem_trends.axes[0].get_lines()):
+        assert line.get_label() == mem_line.get_label()
+        np.testing.assert_allclose(line.get_ydata(), mem_line.get_ydata(), atol=1e-10)
+        assert list(line.get_xdata()) == list(mem_line.get_xdata())
+    assert S.design_table(ini, agg, "fr") == S.design_table(in_memory, frame, "fr")

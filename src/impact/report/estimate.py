@@ -7,19 +7,123 @@ every number comes from :mod:`impact.did`.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from impact.data import period_codes
-from impact.errors import ImpactError
+from impact.errors import ConfigError, ImpactError
 from impact.report.initiative import Initiative
 
-__all__ = ["prepare", "run_estimator", "run_all"]
+__all__ = ["prepare", "run_estimator", "run_all", "AggregateData", "aggregate_data"]
+
+# Estimators whose numbers follow from aggregate statistics (impact.scale): a Parquet glob stays on disk for them.
+OUT_OF_CORE = ("callaway_santanna", "twfe", "event_study", "two_by_two")
 
 
-def prepare(initiative: Initiative, data: pd.DataFrame) -> pd.DataFrame:
-    """Add the derived 0/1 columns an estimator may need (treatment, treated, post) from the cohort."""
+@dataclass(frozen=True)
+class AggregateData:
+    """An initiative's Parquet glob left on disk: every number of the report comes from aggregate queries.
+
+    ``coded`` is the files as a DuckDB relation with the derived 0/1 columns
+    :func:`prepare` adds in memory (computed in SQL from the calendar codes),
+    which the estimators of :data:`OUT_OF_CORE` read as ``data``; ``stats``
+    the per-cohort statistics (:class:`impact.scale.PanelStats`, one scan)
+    behind the trends figure and the design table.
+    """
+
+    coded: Any
+    stats: Any
+    files: tuple[str, ...]
+
+    @property
+    def relation(self):
+        return self.coded.relation
+
+    @property
+    def scale(self):
+        return self.coded.calendar.scale
+
+    def cohort_codes(self) -> np.ndarray:
+        """The cohort code of each group of units in the statistics (-1 never treated), as ``period_codes`` gives."""
+        return np.asarray(self.stats.keys)
+
+    def group_means(self, initiative: Initiative, names: dict) -> tuple[pd.DataFrame, int]:
+        """Mean outcome by (treated or comparison, period), small cells masked, as ``masked_group_means`` in memory.
+
+        From :meth:`PanelStats.trends` (cohort-by-period means and units); with
+        ``data.count``, one more aggregate query sums it by cohort and period.
+        """
+        spec = initiative.data_spec
+        trends = self.stats.trends(by_code=True)
+        trends = trends[trends["cohort"] != 0]  # always treated: in neither line, as in memory
+        trends = trends.assign(_group=np.where(trends["cohort"] >= 0, names[1], names[0]),
+                               _tcode=trends["period_code"], _sum=trends["mean"] * trends["n_units"])
+        cells = trends.groupby(["_group", "_tcode"], as_index=False)[["_sum", "n_units"]].sum()
+        cells[spec["outcome"]] = cells["_sum"] / cells["n_units"]
+        cells["n"] = cells["n_units"]
+        if spec.get("count"):
+            counts = self.coded.query(
+                f"SELECT CASE WHEN _gcode >= 0 THEN 1 ELSE 0 END AS g, _tcode, sum(\"{spec['count']}\") AS c "
+                "FROM impact_source WHERE _gcode <> 0 GROUP BY 1, 2")
+            counts["_group"] = np.where(counts["g"] == 1, names[1], names[0])
+            cells = cells.merge(counts[["_group", "_tcode", "c"]], on=["_group", "_tcode"], how="left")
+            cells["n"] = np.maximum(cells["n"], cells["c"].fillna(0))
+        small = cells["n"] < initiative.min_cell_size
+        cells.loc[small, spec["outcome"]] = np.nan
+        return cells[["_group", "_tcode", spec["outcome"], "n"]], int(small.sum())
+
+
+def aggregate_data(initiative: Initiative) -> AggregateData | None:
+    """The initiative's data left on disk when they are a glob of Parquet files the report can use from aggregates.
+
+    That is: ``data.file`` is a glob of Parquet files, the data have a
+    cohort column, the headline estimator is one of :data:`OUT_OF_CORE`
+    without covariates, and no indicator is computed from the data. Otherwise
+    None (the report loads the data).
+    """
+    import glob as _glob
+
+    from impact.scale import panel_statistics
+    from impact.scale.coded import coded_relation
+
+    spec, design = initiative.data_spec, initiative.design
+    pattern = str(spec.get("file", ""))
+    files = initiative.data_files
+    from_data = any(isinstance(i, dict) and i.get("from_data") for i in initiative.config.get("indicators") or [])
+    if (not _glob.has_magic(pattern) or not files or any(f.suffix.lower() != ".parquet" for f in files)
+            or not spec.get("cohort") or spec.get("covariates") or spec.get("panel", True) is False or from_data
+            or design.get("estimator", "twfe") not in OUT_OF_CORE):
+        return None
+    coded = coded_relation([str(f) for f in files], spec["time"], spec["cohort"], extra={
+        "_treated_group": "CASE WHEN _gcode >= 0 THEN 1 ELSE 0 END",
+        "_treated_now": "CASE WHEN _gcode >= 0 AND _tcode >= _gcode THEN 1 ELSE 0 END",
+    })
+    first = [c for c in coded.calendar.cohort_map.values() if c > 0] if coded.calendar.cohort_map else []
+    start = min(first) if first else None
+    # In memory _post is 1 from the first adoption on (0 everywhere without one).
+    post = f"CASE WHEN _tcode >= {start} THEN 1 ELSE 0 END" if start is not None else "0"
+    coded = type(coded)(relation=coded.relation.project(f"*, {post} AS _post"), connection=coded.connection,
+                        calendar=coded.calendar, source=coded.source)
+    stats = panel_statistics(coded.relation, spec["outcome"], spec["unit"], spec["time"], cohort=spec["cohort"],
+                             unbalanced=True)
+    return AggregateData(coded=coded, stats=stats, files=tuple(str(f) for f in files))
+
+
+def prepare(initiative: Initiative, data: pd.DataFrame | None = None) -> pd.DataFrame | AggregateData:
+    """Add the derived 0/1 columns an estimator may need (treatment, treated, post) from the cohort.
+
+    Without ``data``: the initiative's data, left on disk as
+    :class:`AggregateData` when they are a Parquet glob the report can use
+    from aggregate queries (:func:`aggregate_data`), else read and prepared.
+    """
+    if data is None:
+        agg = aggregate_data(initiative)
+        if agg is not None:
+            return agg
+        data = initiative.read_data()
     spec = initiative.data_spec
     frame = data.copy()
     cohort, time = spec.get("cohort"), spec["time"]
@@ -47,6 +151,13 @@ def run_estimator(initiative: Initiative, data: pd.DataFrame, estimator: str | N
     cohort = spec.get("cohort")
     covariates = spec.get("covariates") or None
     window = tuple(design["event_window"]) if design.get("event_window") else None
+    if isinstance(data, AggregateData):
+        if estimator not in OUT_OF_CORE:
+            raise ConfigError(f"{estimator} needs the unit-level data; the data ({spec.get('file')}) are read from "
+                              f"aggregate queries (out of core), which serve {', '.join(OUT_OF_CORE)}")
+        # The per-cohort statistics already computed serve these two unless another cluster is asked for.
+        same = options.get("cluster") in (None, unit)
+        data = data.stats if estimator in ("callaway_santanna", "event_study") and same else data.relation
     if estimator == "two_by_two":
         treated = spec.get("treated") or "_treated_group"
         post = spec.get("post") or "_post"
@@ -73,15 +184,30 @@ def run_estimator(initiative: Initiative, data: pd.DataFrame, estimator: str | N
     raise ImpactError(f"design.estimator: unknown estimator {estimator!r}")
 
 
-def run_all(initiative: Initiative, data: pd.DataFrame) -> dict:
+def run_all(initiative: Initiative, data: pd.DataFrame | AggregateData, lang: str | None = None) -> dict:
     """The headline result and each robustness estimator's, keyed by name.
 
     A robustness estimator that cannot run on these data is reported as its
     error message rather than stopping the report; the headline must succeed.
+    On :class:`AggregateData`, those that need unit-level data are skipped and
+    the headline's notes say so (in ``lang``, default the initiative's).
     """
     design = initiative.design
     main = design.get("estimator", "twfe")
     results = {main: run_estimator(initiative, data, main)}
+    skipped = []
+    if isinstance(data, AggregateData):
+        from impact.report.i18n import labels
+        from impact.report.wording import method_name
+
+        lang = lang or initiative.language
+        skipped = [n for n in dict.fromkeys(design.get("robustness") or []) if n not in OUT_OF_CORE and n != main]
+        if skipped:
+            note = labels(lang)["out_of_core_skipped"].format(
+                names=", ".join(method_name(n, lang) for n in skipped), files=initiative.data_spec.get("file"))
+            results[main] = replace(results[main], notes=tuple(results[main].notes) + (note,))
+            for name in skipped:
+                results[name] = ConfigError(note)
     for name in design.get("robustness") or []:
         if name in results:
             continue

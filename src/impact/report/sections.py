@@ -93,26 +93,34 @@ def design_table(initiative, frame: pd.DataFrame, lang: str) -> str:
     L = labels(lang)
     spec = initiative.data_spec
     unit, time = spec["unit"], spec["time"]
-    group = _groups(initiative, frame)
-    # Periods and adoption dates in the reader's words (Jul 2023 / juil. 2023), on the data's calendar.
-    scale, tcodes, gcodes = period_codes(frame, time, spec.get("cohort") or None)
-    always = np.zeros(len(frame), dtype=bool)
-    if gcodes is not None:
-        # A cohort at or before the first period has no untreated period: every estimator leaves it out.
-        always = gcodes == 0
-        group = pd.Series(np.where(always, 0, np.asarray(group)), index=frame.index)
-    treated_units = frame.loc[(group == 1).to_numpy(), unit].nunique()
-    n_always = frame.loc[always, unit].nunique()
+    if not isinstance(frame, pd.DataFrame):
+        # A Parquet glob left on disk (report.estimate.AggregateData): counts from the per-cohort statistics.
+        st, scale = frame.stats, frame.scale
+        keys, n = np.asarray(st.keys), np.asarray(st.n)
+        gcodes, n_units, n_obs = keys, int(n.sum()), int(st.n_obs)
+        treated_units, n_always = int(n[keys > 0].sum()), int(n[keys == 0].sum())
+    else:
+        group = _groups(initiative, frame)
+        # Periods and adoption dates in the reader's words (Jul 2023 / juil. 2023), on the data's calendar.
+        scale, tcodes, gcodes = period_codes(frame, time, spec.get("cohort") or None)
+        always = np.zeros(len(frame), dtype=bool)
+        if gcodes is not None:
+            # A cohort at or before the first period has no untreated period: every estimator leaves it out.
+            always = gcodes == 0
+            group = pd.Series(np.where(always, 0, np.asarray(group)), index=frame.index)
+        treated_units = frame.loc[(group == 1).to_numpy(), unit].nunique()
+        n_always = frame.loc[always, unit].nunique()
+        n_units, n_obs = frame[unit].nunique(), len(frame)
     first, last = scale.format([0, scale.n - 1], lang)
     rows = [
         (L["outcome"], str(spec.get("outcome_label") or spec["outcome"])),
         (L["estimator"], method_name(initiative.design.get("estimator", "twfe"), lang)),
-        (L["units"], fmt_number(frame[unit].nunique(), lang, 0)),
+        (L["units"], fmt_number(n_units, lang, 0)),
         (L["treated_units"], fmt_number(treated_units, lang, 0)),
-        (L["comparison_units"], fmt_number(frame[unit].nunique() - treated_units - n_always, lang, 0)),
+        (L["comparison_units"], fmt_number(n_units - treated_units - n_always, lang, 0)),
         (L["periods"], period_text("span", lang, first=first, last=last, n=fmt_number(scale.n, lang, 0),
                                    unit=scale.unit_name(lang))),
-        (L["observations"], fmt_number(len(frame), lang, 0)),
+        (L["observations"], fmt_number(n_obs, lang, 0)),
     ]
     if gcodes is not None:
         starts = np.unique(gcodes[(gcodes > 0) & (gcodes < scale.n)])
@@ -133,16 +141,21 @@ def trends_figure(initiative, frame: pd.DataFrame, lang: str):
 
     L = labels(lang)
     spec = initiative.data_spec
-    # Periods on their calendar (dates for months and quarters, whatever their written form): the axis is a
-    # time axis, and always-treated units (cohort at or before the first period) are in neither line.
-    scale, tcodes, gcodes = period_codes(frame, spec["time"], spec.get("cohort") or None)
-    group = _groups(initiative, frame)
-    keep = np.ones(len(frame), dtype=bool) if gcodes is None else gcodes != 0
-    data = frame.assign(_group=group.map({1: L["treated"], 0: L["comparison"]}), _tcode=tcodes).loc[keep]
-    means, n_masked = masked_group_means(
-        data, spec["outcome"], ["_group", "_tcode"], initiative.min_cell_size,
-        unit=spec["unit"], count=spec.get("count"),
-    )
+    if not isinstance(frame, pd.DataFrame):
+        # A Parquet glob left on disk (report.estimate.AggregateData): the same means from per-cohort statistics.
+        scale, gcodes = frame.scale, frame.cohort_codes()
+        means, n_masked = frame.group_means(initiative, {1: L["treated"], 0: L["comparison"]})
+    else:
+        # Periods on their calendar (dates for months and quarters, whatever their written form): the axis is a
+        # time axis, and always-treated units (cohort at or before the first period) are in neither line.
+        scale, tcodes, gcodes = period_codes(frame, spec["time"], spec.get("cohort") or None)
+        group = _groups(initiative, frame)
+        keep = np.ones(len(frame), dtype=bool) if gcodes is None else gcodes != 0
+        data = frame.assign(_group=group.map({1: L["treated"], 0: L["comparison"]}), _tcode=tcodes).loc[keep]
+        means, n_masked = masked_group_means(
+            data, spec["outcome"], ["_group", "_tcode"], initiative.min_cell_size,
+            unit=spec["unit"], count=spec.get("count"),
+        )
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
     for name, sub in means.groupby("_group"):
         sub = sub.sort_values("_tcode")

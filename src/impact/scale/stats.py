@@ -119,29 +119,35 @@ class PanelStats:
     def n_units(self) -> int:
         return int(self.n.sum())
 
-    def trends(self) -> pd.DataFrame:
+    def trends(self, by_code: bool = False) -> pd.DataFrame:
         """Mean outcome by cohort and period (a trends figure without the unit-level data).
 
-        One row per (cohort, period): ``cohort`` (the first treated period's
-        label, or None for never treated and for cohorts after the sample),
-        ``period``, ``mean`` and ``n_units``. Cohort statistics only.
+        One row per (cohort, period) with units observed: ``cohort`` (the
+        first treated period's label, or None for never treated and for
+        cohorts after the sample), ``period``, ``mean`` and ``n_units``.
+        With ``by_code``, ``cohort`` is the cohort's code instead (-1 never
+        treated; cohorts after the sample keep theirs) and ``period_code``
+        is added. Cohort statistics only.
         """
         if self.kind != "cohort":
             raise ConfigError("trends() needs statistics by cohort (panel_statistics(..., cohort=...))")
         T = len(self.periods)
         # Units treated after the sample are never treated within it: pooled with the never treated.
-        keys, inv = np.unique(np.where((self.keys < 0) | (self.keys >= T), -1, self.keys), return_inverse=True)
+        pooled = (self.keys < 0) if by_code else (self.keys < 0) | (self.keys >= T)
+        keys, inv = np.unique(np.where(pooled, -1, self.keys), return_inverse=True)
         seen = np.ones((len(self.keys), T)) if self.balanced else \
             ((self.patterns[:, None] >> np.arange(T)[None, :]) & 1).astype(float)
         n = np.zeros((len(keys), T))
         np.add.at(n, inv, self.n[:, None] * seen)  # units observed in each period (unbalanced panels differ)
         mean = np.zeros((len(keys), T))
         np.add.at(mean, inv, self.n[:, None] * seen * self.mean)
-        labels = np.where(keys < 0, None, self.periods[np.clip(keys, 0, T - 1)].astype(object))
+        labels = keys if by_code else np.where(keys < 0, None, self.periods[np.clip(keys, 0, T - 1)].astype(object))
         frame = pd.DataFrame({
             "cohort": np.repeat(labels, T), "period": np.tile(self.periods, len(keys)),
             "mean": (mean / np.where(n > 0, n, 1)).ravel(), "n_units": n.ravel().astype(np.int64),
         })
+        if by_code:
+            frame["period_code"] = np.tile(np.arange(T), len(keys))
         return frame[frame["n_units"] > 0].reset_index(drop=True)  # periods without a row have no mean
 
     def check_columns(self, **roles: str | None) -> None:
