@@ -121,3 +121,31 @@ def test_a_report_from_the_glob_runs_on_aggregate_queries(glob_initiative, tmp_p
         np.testing.assert_allclose(line.get_ydata(), mem_line.get_ydata(), atol=1e-10)
         assert list(line.get_xdata()) == list(mem_line.get_xdata())
     assert S.design_table(ini, agg, "fr") == S.design_table(in_memory, frame, "fr")
+
+
+def test_the_cache_key_sees_glob_parts_in_subfolders_without_reading_big_ones(glob_initiative, monkeypatch):
+    import os
+
+    from impact.report import execute
+
+    folder, _ = glob_initiative
+    (folder / "parts").mkdir()
+    for f in folder.glob("data-*.parquet"):
+        f.rename(folder / "parts" / f.name)
+    config = yaml.safe_load((folder / "initiative.yaml").read_text(encoding="utf-8"))
+    config["data"]["file"] = "parts/data-*.parquet"
+    (folder / "initiative.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    key = execute.cache_key(folder, "en")
+    part = folder / "parts" / "data-1.parquet"
+    pd.read_parquet(part).iloc[:-1].to_parquet(part, index=False)
+    assert execute.cache_key(folder, "en") != key  # a part in a subfolder counts
+    # Above the limit a part counts by size and modification time; its bytes are not read.
+    monkeypatch.setattr(execute, "CONTENT_HASH_LIMIT", 0)
+    read = []
+    monkeypatch.setattr(Path, "read_bytes", lambda self, _orig=Path.read_bytes: read.append(self.name) or _orig(self))
+    big = execute.cache_key(folder, "en")
+    assert not any(name.endswith(".parquet") for name in read)
+    assert execute.cache_key(folder, "en") == big
+    stat = part.stat()
+    os.utime(part, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert execute.cache_key(folder, "en") != big

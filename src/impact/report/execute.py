@@ -35,13 +35,37 @@ NOTEBOOK = shipped_folder("notebooks") / "evaluation.ipynb"
 HEADLINE = ("estimator", "estimate", "se", "ci_low", "ci_high", "pvalue", "npv", "bcr", "prob_npv_negative", "verdict")
 
 
+#: Files up to this size are hashed by content; larger ones (Parquet parts of a big panel) by size and mtime.
+CONTENT_HASH_LIMIT = 64 * 2**20
+
+
 def cache_key(folder: Path, lang: str | None, seed=None, notebook: Path = NOTEBOOK) -> str:
-    """Hash of everything a report depends on: notebook, configuration, data files, package version, options."""
+    """Hash of everything a report depends on: notebook, configuration, data files, package version, options.
+
+    The files are the folder's own and every file ``data.file`` matches (a
+    glob may reach into subfolders). A file up to
+    :data:`CONTENT_HASH_LIMIT` counts by its content; a larger one by its
+    path, size and modification time, so that a 100-million-row Parquet glob
+    is not read on every run (a change that keeps both size and time, rare
+    outside deliberate tampering, goes unseen: ``--force`` re-runs).
+    """
+    import glob as _glob
+
+    import yaml
+
+    folder = Path(folder)
     digest = hashlib.sha256()
     digest.update(notebook.read_bytes())
-    for file in sorted(p for p in Path(folder).iterdir() if p.is_file() and not p.name.startswith(".")):
-        digest.update(file.name.encode())
-        digest.update(file.read_bytes())
+    files = {p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")}
+    try:
+        pattern = str(yaml.safe_load((folder / "initiative.yaml").read_text(encoding="utf-8"))["data"]["file"])
+        files |= {p for p in folder.glob(pattern) if p.is_file()} if _glob.has_magic(pattern) else set()
+    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError):
+        pass  # an unreadable configuration fails the run itself; its bytes are hashed above
+    for file in sorted(files):
+        stat = file.stat()
+        digest.update(f"{file.relative_to(folder).as_posix()}\0{stat.st_size}\0".encode())
+        digest.update(file.read_bytes() if stat.st_size <= CONTENT_HASH_LIMIT else str(stat.st_mtime_ns).encode())
     digest.update(f"{__version__}|{lang}|{seed}".encode())
     return digest.hexdigest()
 
