@@ -1,7 +1,8 @@
 """An initiative whose ``data.file`` is a glob of Parquet files (issue 13): read, hashed, validated and estimated.
 
-The files are stacked into the DataFrame the report uses; the headline estimator
-can also read the same glob out of core and gives the same numbers.
+The files can be stacked into a DataFrame; a report whose numbers all follow from
+aggregate statistics leaves them on disk (``prepare(ini)``) and gives the CSV's
+headline, robustness estimates, trends figure and design table without loading them.
 """
 
 from __future__ import annotations
