@@ -195,3 +195,13 @@ def test_atomic_writes_leave_readable_files_and_no_temporaries(tmp_path):
     assert (tmp_path / "report.html").read_bytes() == b"<p>2</p>"
     assert (tmp_path / "report.html").stat().st_mode & 0o777 == 0o666 & ~mask  # not mkstemp's 0600
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_two_initiatives_with_one_id_are_refused_before_anything_is_written(tmp_path):
+    from impact.report.batch import run_batch
+
+    for name in ("a", "b"):
+        shutil.copytree(HOUSING, tmp_path / "in" / name)
+    with pytest.raises(ConfigError, match=r"share an id.*'housing-digital'.*give each its own 'id:'"):
+        run_batch([tmp_path / "in"], tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()

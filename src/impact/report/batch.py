@@ -113,6 +113,18 @@ def collect_records(out: str | Path, records: list[dict] | None = None) -> list[
     return [found[k] for k in sorted(found)]
 
 
+def _refuse_shared_ids(folders: list[Path]) -> None:
+    """Outputs are filed by id: two initiatives with one id would overwrite each other's report."""
+    by_id: dict[str, list[str]] = {}
+    for folder in folders:
+        by_id.setdefault(initiative_ident(folder)[0], []).append(str(folder))
+    shared = {ident: places for ident, places in by_id.items() if len(places) > 1}
+    if shared:
+        listing = "; ".join(f"'{ident}' in {', '.join(places)}" for ident, places in sorted(shared.items()))
+        raise ConfigError(f"two initiatives share an id, so one report would overwrite the other: {listing}; "
+                          "give each its own 'id:' in initiative.yaml (or rename its folder)")
+
+
 def run_batch(paths, out, *, jobs: int = 1, lang: str | None = None, force: bool = False, executor: str = "local",
               scheduler: str | None = None, timeout: float | None = 1800, seed=None, pdf: bool = False,
               progress: bool = True) -> list[dict]:
@@ -134,6 +146,7 @@ def run_batch(paths, out, *, jobs: int = 1, lang: str | None = None, force: bool
     folders = find_initiatives(paths)
     if not folders:
         raise ConfigError(f"no initiative.yaml found under {', '.join(map(str, paths))}")
+    _refuse_shared_ids(folders)
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     args = [(str(f.resolve()), str(out), lang, force, seed, timeout, pdf) for f in folders]
