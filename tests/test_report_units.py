@@ -205,3 +205,10 @@ def test_two_initiatives_with_one_id_are_refused_before_anything_is_written(tmp_
     with pytest.raises(ConfigError, match=r"share an id.*'housing-digital'.*give each its own 'id:'"):
         run_batch([tmp_path / "in"], tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("value", [1e25, 1e30, -3.5e24, 1e300])
+def test_absurdly_large_numbers_are_formatted_not_raised(value):
+    for lang in ("en", "fr"):
+        text = fmt_number(value, lang)
+        assert "E" in text and fmt_money(value, lang)

@@ -65,6 +65,11 @@ def fmt_number(x, lang: str = "en", digits: int = 1) -> str:
     if _missing(x):
         return MISSING
     locale = babel_locale(lang)
+    if abs(float(x)) >= 1e18:
+        # Babel's decimal context cannot lay out 30-digit numbers; no reader wants them spelt out either.
+        from babel.numbers import format_scientific
+
+        return _minus(format_scientific(float(x), format="0.###E0", locale=locale))
     pattern = _with_digits(locale.decimal_formats[None].pattern, digits)
     return _minus(format_decimal(float(x), format=pattern, locale=locale))
 
@@ -88,6 +93,10 @@ def fmt_money(x, lang: str = "en", currency: str = "EUR", digits: int = 1) -> st
         return MISSING
     x = float(x)
     locale = babel_locale(lang)
+    if abs(x) >= 1e18:  # beyond Babel's decimal context, and beyond any budget
+        from babel.numbers import get_currency_symbol
+
+        return f"{fmt_number(x, lang)} {get_currency_symbol(currency, locale=locale)}"
     if abs(x) >= 1e6:
         text = format_compact_currency(x, currency, locale=locale, fraction_digits=digits)
     else:
