@@ -36,6 +36,7 @@ PLANTED = {
         ("contact JEAN.DUPONT@EXAMPLE.COM svp", "contact [courriel] svp"),
         ("jean.dupont(at)gmail.com", "[courriel]"),
         ("adresse: jean arobase free.fr", "adresse: [courriel]"),
+        ("écrire à jean-paul.durand@lapos merci", "écrire à [courriel] merci"),  # cut off, still personal
     ],
     "phone": [
         ("Appelez le 06 12 34 56 78.", "Appelez le [téléphone]."),

@@ -99,8 +99,9 @@ _PATTERNS: tuple[tuple[str, str], ...] = tuple(
                  r"(?:[ \-]?\d{1,3})?(?![\w])"),
         # The look-behind starts a match only at the start of a word: without it a long run of letters is
         # rescanned from every position (quadratic time).
-        ("email", r"(?<![\w.+%\-])[\w.+%\-]+(?:@|\s?[\(\[]at[\)\]]\s?|\s(?i:arobase)\s)"
-                  r"[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,}\b"),
+        # With a real '@' any domain will do: a cut-off address ('j.durand@lapos') still names its owner.
+        ("email", r"(?<![\w.+%\-])[\w.+%\-]+(?:@[\w\-]+(?:\.[\w\-]+)*"
+                  r"|(?:\s?[\(\[]at[\)\]]\s?|\s(?i:arobase)\s)[\w\-]+(?:\.[\w\-]+)*\.[A-Za-z]{2,}\b)"),
         # NIR: sex, year, month, department (2A/2B for Corsica), commune, order number, optional key.
         ("nir", r"(?<![\w+])[1-478]" + _SEP + r"\d{2}" + _SEP + r"\d{2}" + _SEP + r"(?:\d{2}|2[AaBb])"
                 + _SEP + r"\d{3}" + _SEP + r"\d{3}(?:" + _SEP + r"\d{2})?(?![\w])"),
