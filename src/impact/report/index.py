@@ -144,7 +144,9 @@ def _table_row(r: dict, lang: str) -> dict:
         "ci_sort": blank(lo if ok else None), "ci_text": fmt_interval(lo, hi, rl, digits) if ok else "–",
         "npv_sort": blank(npv), "npv_text": fmt_money(npv, rl, r.get("currency") or "EUR"),
         "bcr_sort": blank(bcr), "bcr_text": fmt_number(bcr, rl, 2),
-        "risk_sort": blank(risk), "risk_text": fmt_pct(risk, rl, 1),
+        # No draw below zero is "< 0.1 %", as in the report's verdict, not an impossible "0.0 %".
+        "risk_sort": blank(risk),
+        "risk_text": f"<\u00a0{fmt_pct(0.001, rl, 1)}" if risk is not None and risk < 0.0005 else fmt_pct(risk, rl, 1),
         "ind_sort": blank(good / total if total else None),
         "ind_text": L["card_indicators_of"].format(n=good, total=total) if total else "–",
         # The table keeps the verdict's first sentence (the effect in words); the report has the rest.
