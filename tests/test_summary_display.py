@@ -94,3 +94,17 @@ def test_warnings_still_point_at_the_callers_line():
             warnings.simplefilter("always")
             fit(df, "y", "id", "t", "g")
         assert caught and all(w.filename == __file__ for w in caught), [(w.filename, str(w.message)) for w in caught]
+
+
+def test_skipped_cell_warnings_name_the_users_periods_not_internal_codes():
+    import warnings
+
+    df = staggered_panel(seed=3, n_units=60, n_periods=6, cohorts=(0, 3, 5))
+    df["t"] = df["t"].map(lambda t: f"2023-{t:02d}")
+    df["g"] = df["g"].map(lambda g: f"2023-{g:02d}" if g else "")
+    df = df[~((df["g"] == "2023-05") & (df["t"] == "2023-04"))]  # the base period of cohort 2023-05's first cell
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        callaway_santanna(df, "y", "id", "t", "g", n_boot=0, panel=False)
+    skipped = [str(w.message) for w in caught if "skipped" in str(w.message)]
+    assert skipped and all("code" not in m and "2023-" in m for m in skipped), skipped

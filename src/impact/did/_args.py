@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
+import warnings
 
 from impact.errors import ConfigError
 
@@ -80,6 +81,13 @@ def accepts_r_names(func):
         for key in kwargs:
             if key not in named and (not open_kwargs or key in R_NAMES):
                 raise ConfigError(_message(func.__name__, key, params))
-        return func(*args, **kwargs)
+        # Warnings are re-issued at the caller's line, whatever depth inside impact raised them:
+        # a stacklevel counted by hand at each warn() breaks whenever a layer is added.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = func(*args, **kwargs)
+        for w in caught:
+            warnings.warn(w.message, w.category, stacklevel=2)
+        return result
 
     return wrapper

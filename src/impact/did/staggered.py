@@ -183,6 +183,10 @@ def _check_options(control, method, base_period, anticipation, n_boot, alpha, bo
 # --------------------------------------------------------------------------- cells
 
 
+def _code_name(g, t) -> str:
+    return f"cohort code {g}, period code {t}"
+
+
 def _cells(glist, n_periods, anticipation, base_period):
     """(cohort, period, base, post) codes of every group-time cell, in R did's order."""
     cells = []
@@ -203,7 +207,7 @@ def _controls(unit_cohort, g, t, b, control, anticipation):
     return never | ((unit_cohort > max(t, b) + anticipation) & (unit_cohort != g))
 
 
-def _panel_cells(cells, y, x, w, unit_cohort, control, anticipation, method):
+def _panel_cells(cells, y, x, w, unit_cohort, control, anticipation, method, name=_code_name):
     """ATT and influence functions for a balanced panel: ``y`` is periods x units, ``x`` periods x units x p."""
     n = y.shape[1]
     att = np.empty(len(cells))
@@ -232,7 +236,7 @@ def _panel_cells(cells, y, x, w, unit_cohort, control, anticipation, method):
         else:
             c = _controls(unit_cohort, g, t, b, control, anticipation).astype(float)
             if not c.any():
-                raise EstimationError(f"no comparison unit for cohort code {g} in period code {t}")
+                raise EstimationError(f"no comparison unit for {name(g, t)}")
         dy = y[t] - y[b]
         if x is None:
             # Without covariates every method is a difference of weighted means (exactly DRDID's result).
@@ -246,7 +250,7 @@ def _panel_cells(cells, y, x, w, unit_cohort, control, anticipation, method):
                 mu_c = wc @ dy / sc
             if method != "reg" and sd / (sd + sc) >= 0.995:
                 raise EstimationError(
-                    f"cohort code {g}, period code {t}: the propensity score of every comparison unit is above "
+                    f"{name(g, t)}: the propensity score of every comparison unit is above "
                     "0.995 and all are trimmed; use method='reg'"
                 )
             mu_t = cohort_means[g][t] - cohort_means[g][b]
@@ -263,13 +267,13 @@ def _panel_cells(cells, y, x, w, unit_cohort, control, anticipation, method):
             try:
                 est, inf = panel_2x2(dy[keep], d[keep].astype(float), x[min(t, b)][keep], w[keep], method)
             except EstimationError as exc:
-                raise EstimationError(f"cohort code {g}, period code {t}: {exc}") from None
+                raise EstimationError(f"{name(g, t)}: {exc}") from None
             att[j] = est
             psi[keep, j] = inf * n / len(keep)
     return att, psi
 
 
-def _rc_cells(cells, y, tcode, ids, n_ids, x, w, row_cohort, control, anticipation, method):
+def _rc_cells(cells, y, tcode, ids, n_ids, x, w, row_cohort, control, anticipation, method, name=_code_name):
     """ATT and influence functions (summed by id) for repeated cross-sections or an unbalanced panel."""
     att, cols, kept = [], [], []
     for j, (g, t, b, _) in enumerate(cells):
@@ -287,7 +291,7 @@ def _rc_cells(cells, y, tcode, ids, n_ids, x, w, row_cohort, control, anticipati
         counts = [(dd & post).sum(), (dd & ~post).sum(), (~dd & post).sum(), (~dd & ~post).sum()]
         if min(counts) == 0:
             warnings.warn(
-                f"group-time cell (cohort code {g}, period code {t}) skipped: no treated or no comparison "
+                f"group-time cell ({name(g, t)}) skipped: no treated or no comparison "
                 "observation in one of its two periods",
                 EstimationWarning,
                 stacklevel=4,
@@ -505,6 +509,10 @@ def callaway_santanna(
     cluster_codes = np.unique(cl_ids, return_inverse=True)[1].astype(np.int64) if cl_ids is not None else None
 
     cells = _cells(glist, T, anticipation, base_period)
+
+    def cell_name(g, t) -> str:  # messages speak in the user's periods, never in internal codes
+        return f"cohort {show(raw.periods[g])}, period {show(raw.periods[t])}"
+
     # prepare() rejects duplicate (unit, period) rows, so the row count tells balance.
     if panel and len(y) == n_units * T:
         ymat = np.empty((T, n_ids))
@@ -513,10 +521,11 @@ def callaway_santanna(
         if covariates or not _FAST_PATH:
             xmat = np.empty((T, n_ids, x.shape[1]))
             xmat[tcode, ids] = x
-        att, psi = _panel_cells(cells, ymat, xmat, w_ids, unit_cohort, control, anticipation, method)
+        att, psi = _panel_cells(cells, ymat, xmat, w_ids, unit_cohort, control, anticipation, method, cell_name)
         mode = "balanced panel"
     else:
-        att, psi, kept = _rc_cells(cells, y, tcode, ids, n_ids, x, w, row_cohort, control, anticipation, method)
+        att, psi, kept = _rc_cells(cells, y, tcode, ids, n_ids, x, w, row_cohort, control, anticipation, method,
+                                   cell_name)
         cells = [cells[j] for j in kept]
         mode = ("unbalanced panel (estimated as repeated cross-sections, R did's allow_unbalanced_panel)"
                 if panel else "repeated cross-sections")

@@ -208,10 +208,10 @@ def callaway_santanna(data, outcome, unit, time, cohort, covariates=None, contro
         ctrl = _cs._controls(gr.keys, g, t, b, control, anticipation)
         n_c = gr.n[ctrl].sum()
         if n_c == 0:
-            raise EstimationError(f"no comparison unit for cohort code {g} in period code {t}")
+            raise EstimationError(f"no comparison unit for cohort {show(st.periods[g])} in period {show(st.periods[t])}")
         if method != "reg" and gr.n[gi] / (gr.n[gi] + n_c) >= 0.995:
             raise EstimationError(
-                f"cohort code {g}, period code {t}: the propensity score of every comparison unit is above "
+                f"cohort {show(st.periods[g])}, period {show(st.periods[t])}: the propensity score of every comparison unit is above "
                 "0.995 and all are trimmed; use method='reg'")
         change = dm[:, t] - dm[:, b]
         mu_t, mu_c = change[gi], gr.n[ctrl] @ change[ctrl] / n_c

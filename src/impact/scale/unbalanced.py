@@ -107,7 +107,7 @@ def callaway_santanna_unbalanced(st: PanelStats, cohort: str, options: dict):
             parts.append((post, pre, n[post].sum(), n[pre].sum()))
         if min(x for p in parts for x in p[2:]) == 0:
             warnings.warn(
-                f"group-time cell (cohort code {g}, period code {t}) skipped: no treated or no comparison "
+                f"group-time cell (cohort {show(st.periods[g])}, period {show(st.periods[t])}) skipped: no treated or no comparison "
                 "observation in one of its two periods", EstimationWarning, stacklevel=4)
             continue
         col = len(kept)
