@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from impact.errors import ImpactError
+from impact.report.i18n import languages
 from impact.report.sanitize import for_console
 
 __all__ = ["main"]
@@ -110,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("paths", nargs="+", help="initiative folders, or folders of initiative folders")
     run.add_argument("--out", default="reports", help="output folder (default: reports)")
     run.add_argument("--jobs", "-j", type=int, default=1, help="initiatives run in parallel (default 1)")
-    run.add_argument("--lang", choices=["en", "fr"], default=None, help="report language (default: each initiative's)")
+    run.add_argument("--lang", choices=list(languages()), default=None, help="report language (default: each initiative's)")
     run.add_argument("--force", action="store_true", help="re-run even when a report is up to date")
     run.add_argument("--executor", choices=["local", "dask"], default="local")
     run.add_argument("--scheduler", default=None, help="Dask scheduler address, with --executor dask")

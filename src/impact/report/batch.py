@@ -140,7 +140,9 @@ def run_batch(paths, out, *, jobs: int = 1, lang: str | None = None, force: bool
     jobs = check_int("jobs", jobs, minimum=1)
     check_choice("executor", executor, ("local", "dask"))
     if lang is not None:
-        check_choice("lang", lang, ("en", "fr"))
+        from impact.report.i18n import check_lang
+
+        check_lang(lang)
     if timeout is not None and timeout <= 0:
         raise ConfigError(f"timeout must be a positive number of seconds (got {timeout})")
     folders = find_initiatives(paths)

@@ -182,8 +182,11 @@ def validate_initiative(config: Any, folder: Path | None = None, check_data: boo
             problems.append(f"{key}: required key is missing (see templates/initiative.yaml)")
     if config.get("id") is not None and not (isinstance(config["id"], str) and _ID.match(config["id"])):
         problems.append(f"id: {config['id']!r} must be lowercase letters, digits, '-' or '_' (at most 64)")
-    if config.get("language", "en") not in ("en", "fr"):
-        problems.append(f"language: {config['language']!r} is not supported; use 'en' or 'fr'")
+    from impact.report.i18n import languages
+
+    if config.get("language", "en") not in languages():
+        problems.append(f"language: {config['language']!r} has no catalogue; use one of "
+                        f"{', '.join(map(repr, languages()))} (templates/locale/README.md says how to add one)")
     if config.get("title") is not None and not (isinstance(config["title"], str) and config["title"].strip()):
         problems.append(f"title: must be a text, e.g. \"Digital housing applications\" (got {config['title']!r})")
     for key in ("description", "owner"):
