@@ -183,6 +183,39 @@ def _check_options(control, method, base_period, anticipation, n_boot, alpha, bo
 # --------------------------------------------------------------------------- cells
 
 
+def r_wald_pretest(att, psi, pre_mask, cluster_codes, n):
+    """R did's chi-squared Wald pre-test of the pre-treatment cells with the analytic covariance (its ``W``).
+
+    Kept for comparison only: with many cells and few units it over-rejects
+    (issue 15); the verdict uses :func:`_pretest`. Returns the statistic,
+    its p-value and the number of cells tested (``None``, ``None``, 0 when
+    the covariance is singular or there is no pre-treatment cell).
+    """
+    pre = np.flatnonzero(pre_mask)
+    if pre.size:
+        v = influence_vcov(cluster_sums(psi[:, pre], cluster_codes), n)
+        ok = np.diag(v) > 0
+        pre, v = pre[ok], v[np.ix_(ok, ok)]
+        if pre.size and np.linalg.cond(v) < 1 / np.finfo(float).eps:
+            stat = float(att[pre] @ np.linalg.solve(v, att[pre]))
+            return stat, float(stats.chi2.sf(stat, pre.size)), int(pre.size)
+    return None, None, int(pre.size)
+
+
+def cell_table(att, inf, alpha, labels, g_code, t_code, b_code, post) -> pd.DataFrame:
+    """The tidy frame of the ATT(g, t): one row per cell, in the user's period labels, with uniform bands if drawn."""
+    lo, hi = normal_ci(att, inf.se, alpha)
+    frame = pd.DataFrame({
+        "term": [f"ATT({show(labels[g])},{show(labels[t])})" for g, t in zip(g_code, t_code)],
+        "estimate": att, "se": inf.se, "ci_low": lo, "ci_high": hi, "pvalue": normal_pvalue(att, inf.se),
+        "cohort": labels[g_code], "period": labels[t_code], "event_time": t_code - g_code,
+        "base_period": labels[b_code], "post": post,
+    })
+    if inf.crit is not None:
+        frame["cband_low"], frame["cband_high"] = normal_ci(att, inf.se, crit=inf.crit)
+    return frame
+
+
 def _code_name(g, t) -> str:
     return f"cohort code {g}, period code {t}"
 
@@ -553,28 +586,8 @@ def callaway_santanna(
             boot_weights)
     inf = infer(psi, n_ids, cluster_codes, alpha, draws=draws)
 
-    # R did's chi-squared Wald pre-test on the pre-treatment cells, with the analytic covariance (its W):
-    # kept for comparison only; the verdict's pre-test is computed once the result exists.
-    pre = np.flatnonzero(~post & (t_code != b_code))
-    stat = pval = None
-    if pre.size:
-        v = influence_vcov(cluster_sums(psi[:, pre], cluster_codes), n_ids)
-        ok = np.diag(v) > 0
-        pre, v = pre[ok], v[np.ix_(ok, ok)]
-        if pre.size and np.linalg.cond(v) < 1 / np.finfo(float).eps:
-            stat = float(att[pre] @ np.linalg.solve(v, att[pre]))
-            pval = float(stats.chi2.sf(stat, pre.size))
-
-    lo, hi = normal_ci(att, inf.se, alpha)
-    labels = raw.periods
-    frame_out = pd.DataFrame({
-        "term": [f"ATT({show(labels[g])},{show(labels[t])})" for g, t in zip(g_code, t_code)],
-        "estimate": att, "se": inf.se, "ci_low": lo, "ci_high": hi, "pvalue": normal_pvalue(att, inf.se),
-        "cohort": labels[g_code], "period": labels[t_code], "event_time": t_code - g_code,
-        "base_period": labels[b_code], "post": post,
-    })
-    if inf.crit is not None:
-        frame_out["cband_low"], frame_out["cband_high"] = normal_ci(att, inf.se, crit=inf.crit)
+    stat, pval, n_pre = r_wald_pretest(att, psi, ~post & (t_code != b_code), cluster_codes, n_ids)
+    frame_out = cell_table(att, inf, alpha, raw.periods, g_code, t_code, b_code, post)
 
     cov_label = f" with covariates {', '.join(covariates)}" if covariates else " without covariates"
     assumptions = {
@@ -591,7 +604,7 @@ def callaway_santanna(
         "Clustering": (f"{unit}" + (f" and {cluster}" if cluster is not None else "")) if panel
                       else (f"{cluster}" if cluster is not None else f"{unit} (the rows are its individuals)"),
         "R did's chi-squared Wald test": ("not available" if stat is None else
-                                          f"chi2({pre.size}) = {stat:.3f}, p = {pval:.4g} on every pre-treatment "
+                                          f"chi2({n_pre}) = {stat:.3f}, p = {pval:.4g} on every pre-treatment "
                                           "ATT(g,t); over-rejects with many cells and few units, not the verdict"),
     }
     for arr in (att, psi, unit_cohort, w_ids):
@@ -601,7 +614,7 @@ def callaway_santanna(
         pvalue=np.nan, n_obs=len(y), n_units=n_units, alpha=alpha, terms=frame_out,
         assumptions=assumptions, notes=tuple(notes), att=att, cohort_code=g_code, period_code=t_code,
         inffunc=psi, unit_cohort=unit_cohort, unit_weights=w_ids, cluster_codes=cluster_codes,
-        periods=labels, cohorts=cohorts, boot_draws=draws, boot_cohort_draws=cohort_draws, crit=inf.crit,
+        periods=raw.periods, cohorts=cohorts, boot_draws=draws, boot_cohort_draws=cohort_draws, crit=inf.crit,
         n_ids=n_ids, n_boot=n_boot, seed=seed, boot_weights=boot_weights, control=control,
         estimation_method=method, base_period=base_period, anticipation=anticipation, r_pretest_stat=stat,
         r_pretest_pvalue=pval,

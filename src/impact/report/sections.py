@@ -19,7 +19,6 @@ from impact.data import period_codes, period_position
 from impact.periods import period_text
 from impact.report.i18n import (
     fmt_datetime,
-    fmt_interval,
     fmt_money,
     fmt_number,
     fmt_pct,

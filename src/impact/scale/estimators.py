@@ -50,15 +50,12 @@ import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-import pandas as pd
-from scipy import stats as sps
 
 from impact import results as _results
 from impact.data import show
 from impact.did import staggered as _cs
 from impact.did.inference import cluster_sums, infer, influence_vcov
 from impact.errors import ConfigError, DataError, DroppedRowsWarning, EstimationError
-from impact.results import normal_ci, normal_pvalue
 from impact.scale.groups import Groups, merge_groups
 from impact.scale.regression import event_study, two_by_two, twfe
 from impact.scale.stats import PanelStats, as_panel_stats
@@ -262,26 +259,10 @@ def _cs_result(st, gr, cells, att, psi, row_cohort, weight, cl_codes, N, T, note
         shares[on, np.searchsorted(cohorts, row_cohort[on])] = weight[on]
         draws, cohort_draws = _gaussian_draws(psi, shares, cl_codes, N, n_boot, seed)
     inf = infer(psi, N, cl_codes, alpha, draws=draws)
-    pre = np.flatnonzero(~post & (t_code != b_code))
-    stat = pval = None
-    if pre.size:
-        v = influence_vcov(cluster_sums(psi[:, pre], cl_codes), N)
-        ok = np.diag(v) > 0
-        pre, v = pre[ok], v[np.ix_(ok, ok)]
-        if pre.size and np.linalg.cond(v) < 1 / np.finfo(float).eps:
-            stat = float(att[pre] @ np.linalg.solve(v, att[pre]))
-            pval = float(sps.chi2.sf(stat, pre.size))
-    lo, hi = normal_ci(att, inf.se, alpha)
-    frame = pd.DataFrame({
-        "term": [f"ATT({show(labels[g])},{show(labels[t])})" for g, t in zip(g_code, t_code)],
-        "estimate": att, "se": inf.se, "ci_low": lo, "ci_high": hi, "pvalue": normal_pvalue(att, inf.se),
-        "cohort": labels[g_code], "period": labels[t_code], "event_time": t_code - g_code,
-        "base_period": labels[b_code], "post": post,
-    })
-    if inf.crit is not None:
-        frame["cband_low"], frame["cband_high"] = normal_ci(att, inf.se, crit=inf.crit)
+    stat, pval, n_pre = _cs.r_wald_pretest(att, psi, ~post & (t_code != b_code), cl_codes, N)
+    frame = _cs.cell_table(att, inf, alpha, labels, g_code, t_code, b_code, post)
     control, unit, cluster = args["control"], args["unit"], args["cluster"]
-    wald = "not available" if stat is None else f"chi2({pre.size}) = {stat:.3f}, p = {pval:.4g}"
+    wald = "not available" if stat is None else f"chi2({n_pre}) = {stat:.3f}, p = {pval:.4g}"
     assumptions = {
         "Control group": "never treated" if control == "never" else "not yet treated (and never treated)",
         "Anticipation": f"{args['anticipation']} period(s)",
