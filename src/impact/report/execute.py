@@ -229,7 +229,7 @@ def run_one(folder: str | Path, out_dir: str | Path, lang: str | None = None, fo
     its summary and ``error.html``, and the last good report is kept.
     """
     folder = Path(folder)
-    ident, title = initiative_ident(folder)
+    ident, title = initiative_ident(folder, lang)
     try:
         return _run_one(folder, Path(out_dir), lang, force, seed, cell_timeout, pdf)
     except Exception as exc:  # a bug or an I/O error must not stop the batch: record it like any failure
@@ -239,9 +239,9 @@ def run_one(folder: str | Path, out_dir: str | Path, lang: str | None = None, fo
 
 def _run_one(folder: Path, out_dir: Path, lang, force, seed, cell_timeout, pdf) -> dict:
     started = time.perf_counter()
-    ident, title = initiative_ident(folder)
+    ident, title = initiative_ident(folder, lang)
     try:
-        initiative = load_initiative(folder, check_data=True)
+        initiative = load_initiative(folder, check_data=True, lang=lang)
     except ImpactError as exc:
         return _record_failure(out_dir / ident, failure_record(ident, title, "validate", str(exc)), lang or "en")
     ident, lang = initiative.id, lang or initiative.language

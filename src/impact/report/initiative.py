@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from impact.errors import ConfigError, DataError, ImpactError
+from impact.report.localise import check_texts, localise, localise_config
 
 __all__ = ["Initiative", "load_initiative", "validate_initiative", "ESTIMATORS", "find_initiatives", "initiative_ident",
            "check_run", "validate_folder"]
@@ -40,7 +41,7 @@ _DATA = {"file", "outcome", "outcome_label", "unit", "time", "cohort", "treatmen
 _DESIGN = {"estimator", "options", "robustness", "event_window", "treated_unit", "start", "alpha", "better", "seed"}
 _CBA = {"currency", "monte_carlo", "rate", "schedule", "beta", "costs", "benefits", "effect_benefits", "base_year",
         "mid_year", "optimism_bias", "mcpf", "public_costs", "residual_value", "residual_year", "prices", "deflator",
-        "price_base_year", "name"}
+        "price_base_year", "name", "labels"}
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,10 @@ def validate_initiative(config: Any, folder: Path | None = None, check_data: boo
     """
     if not isinstance(config, dict):
         return ["initiative.yaml: must be a mapping of keys to values"]
-    problems = _unknown_keys(config, _TOP, "")
+    # Texts may be given by language; the checks below see them resolved, as the report will.
+    problems = check_texts(config)
+    config = localise_config(config)
+    problems += _unknown_keys(config, _TOP, "")
     for key in ("id", "title", "data"):
         if config.get(key) is None:
             problems.append(f"{key}: required key is missing (see templates/initiative.yaml)")
@@ -394,8 +398,12 @@ def check_run(initiative: Initiative) -> tuple[list[str], list[str]]:
     return problems, notes
 
 
-def load_initiative(path: str | Path, check_data: bool = False) -> Initiative:
+def load_initiative(path: str | Path, check_data: bool = False, lang: str | None = None) -> Initiative:
     """Load ``initiative.yaml`` from a folder (or the file itself) and validate it.
+
+    Texts given by language (``title: {en: ..., fr: ...}``) are resolved for
+    ``lang`` (default: the initiative's ``language:``), so that the returned
+    configuration holds plain strings (:func:`impact.report.localise.localise_config`).
 
     Raises
     ------
@@ -413,10 +421,10 @@ def load_initiative(path: str | Path, check_data: bool = False) -> Initiative:
     problems = validate_initiative(config, file.parent, check_data=check_data)
     if problems:
         raise ConfigError(f"{file}:\n  - " + "\n  - ".join(problems))
-    return Initiative(folder=file.parent.resolve(), config=config)
+    return Initiative(folder=file.parent.resolve(), config=localise_config(config, lang))
 
 
-def initiative_ident(folder: str | Path) -> tuple[str, str]:
+def initiative_ident(folder: str | Path, lang: str | None = None) -> tuple[str, str]:
     """The id and title an initiative's outputs are filed under, even when its configuration is invalid.
 
     Reads ``initiative.yaml`` leniently: a valid ``id`` is used (so a failing
@@ -432,8 +440,10 @@ def initiative_ident(folder: str | Path) -> tuple[str, str]:
     if isinstance(config, dict):
         if isinstance(config.get("id"), str) and _ID.match(config["id"]):
             ident = title = config["id"]
-        if isinstance(config.get("title"), str) and config["title"].strip():
-            title = config["title"]
+        language = config.get("language") if isinstance(config.get("language"), str) else None
+        text = localise(config.get("title"), lang, language)
+        if isinstance(text, str) and text.strip():
+            title = text
     return ident, title
 
 
@@ -458,7 +468,7 @@ def validate_folder(path: str | Path) -> tuple[list[str], list[str]]:
         problems = validate_initiative(config, file.parent, check_data=True)
         if problems:
             return problems, []
-        return check_run(Initiative(folder=file.parent.resolve(), config=config))
+        return check_run(Initiative(folder=file.parent.resolve(), config=localise_config(config)))
     except Exception as exc:  # a bug: say so rather than stop the other folders
         return [f"internal error while checking ({type(exc).__name__}: {exc}); please report it"], []
 
