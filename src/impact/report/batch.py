@@ -41,7 +41,7 @@ def run_in_subprocess(folder: str, out: str, lang: str | None = None, force: boo
     # UTF-8 both ways whatever the locale: the record carries titles and messages in any language.
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8", errors="replace",
                             start_new_session=True, env={**os.environ, "MPLBACKEND": "Agg", "PYTHONIOENCODING": "utf-8"})
-    ident, title = initiative_ident(folder_path)
+    ident, title = initiative_ident(folder_path, lang)
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -163,7 +163,7 @@ def run_batch(paths, out, *, jobs: int = 1, lang: str | None = None, force: bool
         try:
             record = fut.result()
         except Exception as exc:  # the runner itself failed (cannot start a process, lost a Dask worker)
-            ident, title = initiative_ident(args[i][0])
+            ident, title = initiative_ident(args[i][0], lang)
             record = _record_failure(out / ident, failure_record(
                 ident, title, "worker", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-3)}"), lang or "en")
         records[i] = record

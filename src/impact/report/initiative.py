@@ -57,7 +57,8 @@ class Initiative:
 
     @property
     def title(self) -> str:
-        return self.config["title"]
+        # Resolved already when loaded for a language; an Initiative built from a raw configuration still gets text.
+        return localise(self.config["title"], self.language)
 
     @property
     def data_path(self) -> Path:
