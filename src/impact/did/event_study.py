@@ -35,6 +35,21 @@ def event_time_dummies(event_time: np.ndarray, treated: np.ndarray, keep: np.nda
 
 
 @accepts_r_names
+def event_terms(beta, vcov, df, estimable, reference, alpha):
+    """The tidy event-time table (reference period as a zero row) and the post-adoption average's headline row.
+
+    Shared by the in-memory and the out-of-core event studies, so both report the same terms.
+    """
+    names = [f"e={e}" for e in estimable]
+    terms = tidy_terms(names, beta, np.sqrt(np.diag(vcov)), alpha=alpha, df=df, event_time=estimable)
+    ref_row = pd.DataFrame({"term": [f"e={reference}"], "estimate": [0.0], "se": [np.nan], "ci_low": [0.0],
+                            "ci_high": [0.0], "pvalue": [np.nan], "event_time": [reference]})
+    terms = pd.concat([terms, ref_row], ignore_index=True).sort_values("event_time", ignore_index=True)
+    w = (estimable >= 0) / (estimable >= 0).sum()
+    avg, avg_se = float(w @ beta), float(np.sqrt(w @ vcov @ w))
+    return terms, tidy_terms(["post average"], avg, avg_se, alpha=alpha, df=df).iloc[0]
+
+
 def event_study(
     data: pd.DataFrame,
     outcome: str,
@@ -145,18 +160,7 @@ def event_study(
         clusters=panel.data[cluster].to_numpy()[keep_rows],
         names=names,
     )
-    df = fit.n_clusters - 1
-    se = np.sqrt(np.diag(fit.vcov))
-    terms = tidy_terms(names, fit.beta, se, alpha=alpha, df=df, event_time=estimable)
-    ref_row = pd.DataFrame({"term": [f"e={reference}"], "estimate": [0.0], "se": [np.nan], "ci_low": [0.0],
-                            "ci_high": [0.0], "pvalue": [np.nan], "event_time": [reference]})
-    terms = pd.concat([terms, ref_row], ignore_index=True).sort_values("event_time", ignore_index=True)
-
-    post = estimable >= 0
-    w = post / post.sum()
-    avg = float(w @ fit.beta)
-    avg_se = float(np.sqrt(w @ fit.vcov @ w))
-    head = tidy_terms(["post average"], avg, avg_se, alpha=alpha, df=df).iloc[0]
+    terms, head = event_terms(fit.beta, fit.vcov, fit.n_clusters - 1, estimable, reference, alpha)
     vcov = pd.DataFrame(fit.vcov, index=estimable, columns=estimable)
     notes = []
     if dropped_extra is not None:

@@ -183,6 +183,19 @@ def _check_options(control, method, base_period, anticipation, n_boot, alpha, bo
 # --------------------------------------------------------------------------- cells
 
 
+def cell_codes(cells) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cohort, period, base-period codes and the post flag of the (g, t, b, post) cells, as arrays."""
+    if not cells:
+        raise EstimationError("no group-time effect could be estimated")
+    g, t, b, post = (np.array(column) for column in zip(*cells))
+    return g.astype(np.int64), t.astype(np.int64), b.astype(np.int64), post.astype(bool)
+
+
+def recordable_seed(seed):
+    """``seed=None`` (fresh draws) made into a drawn integer, so that the summary can state it and a rerun repeat it."""
+    return int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else seed
+
+
 def r_wald_pretest(att, psi, pre_mask, cluster_codes, n):
     """R did's chi-squared Wald pre-test of the pre-treatment cells with the analytic covariance (its ``W``).
 
@@ -567,13 +580,9 @@ def callaway_santanna(
     if not cells:
         raise EstimationError("no group-time effect could be estimated")
 
-    g_code = np.array([c[0] for c in cells])
-    t_code = np.array([c[1] for c in cells])
-    b_code = np.array([c[2] for c in cells])
-    post = np.array([c[3] for c in cells])
+    g_code, t_code, b_code, post = cell_codes(cells)
     cohorts = np.unique(g_code)
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    seed = recordable_seed(seed)
     draws = cohort_draws = None
     if n_boot:
         # One pass of multipliers over the cells and the cohort-share columns: every aggregation

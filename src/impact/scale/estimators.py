@@ -245,13 +245,9 @@ def _cs_result(st, gr, cells, att, psi, row_cohort, weight, cl_codes, N, T, note
     """Inference, tidy frame, assumptions and the result object, as the in-memory path builds them."""
     alpha, n_boot, seed = args["alpha"], args["n_boot"], args["seed"]
     labels = st.periods
-    g_code = np.array([c[0] for c in cells])
-    t_code = np.array([c[1] for c in cells])
-    b_code = np.array([c[2] for c in cells])
-    post = np.array([c[3] for c in cells])
+    g_code, t_code, b_code, post = _cs.cell_codes(cells)
     cohorts = np.unique(g_code)
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    seed = _cs.recordable_seed(seed)
     draws = cohort_draws = None
     if n_boot:
         shares = np.zeros((len(psi), len(cohorts)))

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from impact.data import check_alpha, check_int
-from impact.did.event_study import _check_window
+from impact.did.event_study import _check_window, event_terms
 from impact.did.inference import cluster_sums
 from impact.errors import ConfigError, DataError, EstimationError, ImpactError
 from impact.results import EffectResult, EventStudyResult, headline, tidy_terms
@@ -191,15 +191,7 @@ def event_study(data, outcome, unit, time, cohort, window=None, reference=-1, cl
     names = [f"e={e}" for e in estimable]
     fit = _fe_ols(gr, X, names)
     df = fit.n_clusters - 1
-    se = np.sqrt(np.diag(fit.vcov))
-    terms = tidy_terms(names, fit.beta, se, alpha=alpha, df=df, event_time=estimable)
-    ref_row = pd.DataFrame({"term": [f"e={reference}"], "estimate": [0.0], "se": [np.nan], "ci_low": [0.0],
-                            "ci_high": [0.0], "pvalue": [np.nan], "event_time": [reference]})
-    terms = pd.concat([terms, ref_row], ignore_index=True).sort_values("event_time", ignore_index=True)
-    post = estimable >= 0
-    w = post / post.sum()
-    avg, avg_se = float(w @ fit.beta), float(np.sqrt(w @ fit.vcov @ w))
-    head = tidy_terms(["post average"], avg, avg_se, alpha=alpha, df=df).iloc[0]
+    terms, head = event_terms(fit.beta, fit.vcov, df, estimable, reference, alpha)
     notes = [_LEVEL_NOTE]
     if dropped_extra is not None:
         notes.append(f"no never-treated units: event time {dropped_extra} was also normalised to zero to identify "
