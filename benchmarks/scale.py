@@ -33,12 +33,13 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from _child import run_child  # benchmarks/ is on sys.path when a script runs
 
 N_PERIODS = 10
 ROW_GROUP = 1_000_000
@@ -114,16 +115,7 @@ def child(task: str, glob: str, memory_limit: str, spill: str) -> dict:
 
 
 def measure(task: str, glob: str, memory_limit: str, spill: str, timeout: float) -> dict:
-    cmd = [sys.executable, __file__, "--child", task, "--glob", glob, "--memory-limit", memory_limit,
-           "--spill", spill]
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=True)
-        return json.loads(out.stdout.strip().splitlines()[-1])
-    except subprocess.TimeoutExpired:
-        return {"error": f"timeout after {timeout:.0f} s"}
-    except subprocess.CalledProcessError as exc:
-        last = (exc.stderr or "").strip().splitlines()[-1:] or ["failed"]
-        return {"error": last[0][:120]}
+    return run_child(__file__, [task, "--glob", glob, "--memory-limit", memory_limit, "--spill", spill], timeout)
 
 
 LABELS = {"ooc": "impact out-of-core CS", "ooc-es": "impact out-of-core event study",

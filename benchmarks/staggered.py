@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from _child import run_child  # benchmarks/ is on sys.path when a script runs
 
 N_PERIODS = 10
 TOOLS = ("impact", "diff-diff", "moderndid")
@@ -99,16 +100,7 @@ def _estimate(tool: str, data: pd.DataFrame, n_boot: int) -> tuple[float, float]
 
 
 def measure(tool: str, path: str, n_boot: int, timeout: float, repeat: int) -> dict:
-    cmd = [sys.executable, __file__, "--child", tool, "--path", path, "--n-boot", str(n_boot),
-           "--repeat", str(repeat)]
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=True)
-        return json.loads(out.stdout.strip().splitlines()[-1])
-    except subprocess.TimeoutExpired:
-        return {"error": f"timeout after {timeout:.0f} s"}
-    except subprocess.CalledProcessError as exc:
-        last = (exc.stderr or "").strip().splitlines()[-1:] or ["failed"]
-        return {"error": last[0][:80]}
+    return run_child(__file__, [tool, "--path", path, "--n-boot", str(n_boot), "--repeat", str(repeat)], timeout)
 
 
 def main() -> None:
