@@ -35,7 +35,7 @@ import pandas as pd
 
 from impact.data import check_choice, check_columns, check_numeric
 from impact.errors import ConfigError, DataError
-from impact.results import Summary
+from impact.results import Summary, SummaryDisplay
 
 __all__ = [
     "STATUSES",
@@ -185,7 +185,7 @@ def _as_series(values) -> pd.DataFrame:
 
 
 @dataclass(frozen=True, kw_only=True)
-class IndicatorResult:
+class IndicatorResult(SummaryDisplay):
     """An indicator measured against its baseline and target.
 
     Follows the results protocol: ``estimate`` is the current value, ``se``,
@@ -278,14 +278,6 @@ class IndicatorResult:
         title = f"{self.label} ({self.unit})" if self.unit else self.label
         return Summary(title, tuple(header), self.to_frame(), tuple(notes))
 
-    def summary(self) -> str:
-        return self._summary.as_text()
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        return self._summary.as_html()
 
     def plot(self, ax=None, color: str | None = None):
         """Baseline, measured series (with intervals), and target; the status colours the series."""

@@ -25,6 +25,7 @@ __all__ = [
     "TERM_COLUMNS",
     "Summary",
     "SummaryText",
+    "SummaryDisplay",
     "check_seed",
     "seed_label",
     "EffectResult",
@@ -154,6 +155,24 @@ class SummaryText(str):
 
     def __reduce__(self):
         return (SummaryText, (str.__str__(self), self._html))
+
+
+class SummaryDisplay:
+    """``summary()``, ``str()`` and the notebook view of a result, all from its ``_summary`` (a :class:`Summary`).
+
+    For result classes outside the effect protocol (appraisals, power, indicators, feedback) that build one
+    :class:`Summary` and show it the same three ways.
+    """
+
+    def summary(self) -> SummaryText:
+        """The summary as text that also renders as a table in a notebook."""
+        return self._summary.as_text()
+
+    def __str__(self) -> str:
+        return str.__str__(self.summary())
+
+    def _repr_html_(self) -> str:
+        return self._summary.as_html()
 
 
 @dataclass(frozen=True)

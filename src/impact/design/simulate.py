@@ -32,7 +32,7 @@ from scipy import stats
 from impact.data import check_alpha, check_choice, check_int, wide_panel
 from impact.design.power import check_power
 from impact.errors import ConfigError, DataError
-from impact.results import DEFAULT_SEED, Summary, check_seed, seed_label
+from impact.results import DEFAULT_SEED, Summary, SummaryDisplay, check_seed, seed_label
 
 __all__ = ["simulate_power", "PowerResult", "history_moments", "HistoryMoments"]
 
@@ -173,7 +173,7 @@ def _smallest_effect(lower, upper, target) -> float:
 
 
 @dataclass(frozen=True, kw_only=True)
-class PowerResult:
+class PowerResult(SummaryDisplay):
     """Simulated power of a planned DiD pilot, with the analytic benchmark.
 
     ``to_frame()`` has one row per effect: ``effect``, ``relative_effect``
@@ -256,15 +256,6 @@ class PowerResult:
                      "periods, so it understates the uncertainty from a short history.")
         return Summary("Power of a planned difference-in-differences pilot", header, self.to_frame(), tuple(notes))
 
-    def summary(self) -> str:
-        """Text: the one-sentence answer, the design, the test and the power table."""
-        return self._summary.as_text()
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        return self._summary.as_html()
 
     def plot(self, ax=None, analytic: bool = True, **kwargs):
         """Power curve with Monte Carlo band, target power and MDE marked; returns the Axes."""

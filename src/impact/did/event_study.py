@@ -34,7 +34,6 @@ def event_time_dummies(event_time: np.ndarray, treated: np.ndarray, keep: np.nda
     return ((event_time[:, None] == keep[None, :]) & treated[:, None]).astype(float)
 
 
-@accepts_r_names
 def event_terms(beta, vcov, df, estimable, reference, alpha):
     """The tidy event-time table (reference period as a zero row) and the post-adoption average's headline row.
 
@@ -50,6 +49,7 @@ def event_terms(beta, vcov, df, estimable, reference, alpha):
     return terms, tidy_terms(["post average"], avg, avg_se, alpha=alpha, df=df).iloc[0]
 
 
+@accepts_r_names
 def event_study(
     data: pd.DataFrame,
     outcome: str,

@@ -38,7 +38,7 @@ from impact.feedback.themes import (
     stop_tokens,
     token_table,
 )
-from impact.results import Summary
+from impact.results import Summary, SummaryDisplay
 
 __all__ = [
     "MASK_KINDS",
@@ -359,7 +359,7 @@ _PLOT_WORDS = {
 
 
 @dataclass(frozen=True, kw_only=True)
-class CommentsResult:
+class CommentsResult(SummaryDisplay):
     """What beneficiaries' comments say: themes, topics and quotes, all from masked text.
 
     Attributes
@@ -432,15 +432,6 @@ class CommentsResult:
         )
         return Summary("Beneficiaries' comments", header, table, tuple(self.notes) + quotes)
 
-    def summary(self) -> str:
-        """Plain-text summary: sample, masking counts, the themes and topics table, the quotes."""
-        return self._summary.as_text()
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        return self._summary.as_html()
 
     def plot(self, ax=None, color: str = "C0", xlabel: str | None = None):
         """Horizontal bar chart of the share of comments mentioning each theme; returns the Axes.

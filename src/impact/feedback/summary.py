@@ -18,7 +18,7 @@ import pandas as pd
 
 from impact.data import check_alpha, check_columns, check_int, check_numeric
 from impact.errors import ConfigError, DataError
-from impact.results import Summary
+from impact.results import Summary, SummaryDisplay
 
 __all__ = ["FEEDBACK_STATISTICS", "FeedbackSummary", "summarise_feedback", "feedback_from_spec",
            "check_feedback_spec", "ROW_COLUMNS", "CHANGE_COLUMNS"]
@@ -98,7 +98,7 @@ def _compare(svy, statistic: str, q: dict, column: str, first: str, last: str, w
 
 
 @dataclass(frozen=True, kw_only=True)
-class FeedbackSummary:
+class FeedbackSummary(SummaryDisplay):
     """Feedback statistics per question, wave and group, and their change from the first to the last wave.
 
     ``rows`` has :data:`ROW_COLUMNS` (``group`` is ``None`` for all
@@ -166,11 +166,6 @@ class FeedbackSummary:
         notes = ("Intervals are design-based (Taylor linearisation); domains keep the whole design.",)
         return Summary("Beneficiaries' feedback", header, self.rows, notes)
 
-    def summary(self) -> str:
-        return self._summary.as_text()
-
-    def _repr_html_(self) -> str:
-        return self._summary.as_html()
 
     def plot(self, question: str | None = None, statistic: str | None = None, ax=None):
         """One statistic for all respondents over the waves, with intervals; returns the Axes."""
