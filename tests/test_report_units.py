@@ -212,3 +212,22 @@ def test_absurdly_large_numbers_are_formatted_not_raised(value):
     for lang in ("en", "fr"):
         text = fmt_number(value, lang)
         assert "E" in text and fmt_money(value, lang)
+
+
+def test_unknown_locale_and_non_utf8_yaml_are_config_errors(tmp_path):
+    from impact.formats import fmt_number
+
+    with pytest.raises(ConfigError, match="'zz' is not a locale"):
+        fmt_number(1.0, "zz")
+    (tmp_path / "initiative.yaml").write_bytes(b"id: x\ntitle: \xff\xfe\n")
+    with pytest.raises(ConfigError, match="not UTF-8 text.*save it as UTF-8"):
+        load_initiative(tmp_path)
+
+
+def test_the_command_line_starts_without_importing_nbformat():
+    import subprocess
+    import sys
+
+    code = "import sys, impact.cli; impact.cli.build_parser(); print('nbformat' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -108,3 +108,20 @@ def test_skipped_cell_warnings_name_the_users_periods_not_internal_codes():
         callaway_santanna(df, "y", "id", "t", "g", n_boot=0, panel=False)
     skipped = [str(w.message) for w in caught if "skipped" in str(w.message)]
     assert skipped and all("code" not in m and "2023-" in m for m in skipped), skipped
+
+
+def test_warnings_survive_an_estimator_that_then_fails():
+    import warnings
+
+    from impact.did._args import accepts_r_names
+
+    @accepts_r_names
+    def fit(data):
+        warnings.warn("dropped 5 rows", UserWarning)
+        raise ValueError("then failed")
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError):
+            fit(None)
+    assert [str(w.message) for w in caught] == ["dropped 5 rows"]

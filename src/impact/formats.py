@@ -34,9 +34,14 @@ MINUS = "\u2212"
 
 def babel_locale(lang: str):
     """The Babel :class:`~babel.Locale` of a report language (``"fr"`` -> ``fr_FR`` conventions)."""
-    from babel import Locale
+    from babel import Locale, UnknownLocaleError
 
-    return Locale.parse(lang)
+    try:
+        return Locale.parse(lang)
+    except (UnknownLocaleError, ValueError, TypeError) as exc:
+        from impact.errors import ConfigError
+
+        raise ConfigError(f"language {lang!r} is not a locale Babel knows ({exc}); use a code such as 'en' or 'fr'") from None
 
 
 def _missing(x) -> bool:

@@ -83,11 +83,12 @@ def accepts_r_names(func):
                 raise ConfigError(_message(func.__name__, key, params))
         # Warnings are re-issued at the caller's line, whatever depth inside impact raised them:
         # a stacklevel counted by hand at each warn() breaks whenever a layer is added.
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = func(*args, **kwargs)
-        for w in caught:
-            warnings.warn(w.message, w.category, stacklevel=2)
-        return result
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                return func(*args, **kwargs)
+        finally:  # also when the estimator raises: the rows it dropped on the way still matter
+            for w in caught:
+                warnings.warn(w.message, w.category, stacklevel=2)
 
     return wrapper

@@ -11,8 +11,10 @@ import importlib.util
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
+if TYPE_CHECKING:  # nbformat costs ~1.7 s to import; the CLI's --help and validate never need it
+    import nbformat
 
 __all__ = ["to_html", "to_pdf", "TEMPLATES", "shipped_folder"]
 

@@ -417,6 +417,8 @@ def load_initiative(path: str | Path, check_data: bool = False, lang: str | None
         raise ConfigError(f"no initiative.yaml in {str(path)!r}; create one with `impact new ID`")
     try:
         config = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{file}: not valid YAML ({exc})") from exc
     problems = validate_initiative(config, file.parent, check_data=check_data)
