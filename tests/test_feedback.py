@@ -203,3 +203,18 @@ def test_spec_checks_and_from_spec(survey):
     spec["comments"]["language"] = "fr"
     s = feedback_from_spec(spec, survey, min_cell_size=11)
     assert s.waves == tuple(WAVES) and s.design == {"weights": "w", "strata": "stratum", "fpc": "N"}
+
+
+def test_a_question_left_out_of_one_wave_leaves_the_others_and_their_numbers(survey, summary):
+    data = survey.copy()
+    data.loc[data.wave == "2023-09", "clear"] = np.nan  # not asked in the middle wave
+    data.loc[data.site == "s2", "sat"] = np.nan  # nobody at one site answered
+    out = summarise_feedback(data, questions=[dict(q) for q in QUESTIONS], wave="wave", group="site",
+                             weights="w", strata="stratum", fpc="N", min_cell_size=11)
+    clear = out.rows[(out.rows.question == "clear") & out.rows.group.isna()]
+    assert set(clear.wave) == {"2023-03", "2024-03"}
+    assert not ((out.rows.question == "sat") & (out.rows.group == "s2")).any()
+    # the clarity rows of the waves that asked it are the ones computed on the full data
+    for stat in ("net_satisfaction", "proportion"):
+        assert _row(out, "clear", stat, "2024-03")["estimate"] == pytest.approx(
+            _row(summary, "clear", stat, "2024-03")["estimate"], abs=1e-12)

@@ -67,16 +67,21 @@ def _design(frame: pd.DataFrame, design: dict, min_cell_size: int, alpha: float)
     return SurveyDesign(frame, min_cell_size=min_cell_size, alpha=alpha, **design)
 
 
-def _estimate(svy, statistic: str, q: dict, column: str, domain: str) -> pd.DataFrame:
-    """One :mod:`impact.survey` estimate per domain: the tidy frame (masked rows NaN) indexed by domain."""
+def _estimate(svy, statistic: str, q: dict, column: str, domain: str, answered: np.ndarray) -> pd.DataFrame:
+    """One :mod:`impact.survey` estimate per domain: the tidy frame (masked rows NaN) indexed by domain.
+
+    Only domains where someone answered the question are estimated (``where=answered``): a question left
+    out of one wave, or a group with no answer, is absent from the rows instead of stopping the summary.
+    The estimates are unchanged, since unanswered rows weigh nothing in them; every PSU is kept.
+    """
     if statistic == "top_box":
-        res = svy.top_box(q["column"], q["threshold"], by=domain)
+        res = svy.top_box(q["column"], q["threshold"], by=domain, where=answered)
     elif statistic == "net_satisfaction":
-        res = svy.net_satisfaction(q["column"], q["threshold"], q["dissatisfied"], by=domain)
+        res = svy.net_satisfaction(q["column"], q["threshold"], q["dissatisfied"], by=domain, where=answered)
     elif statistic == "proportion":
-        res = svy.proportion(q["column"], level=q["level"], by=domain)
+        res = svy.proportion(q["column"], level=q["level"], by=domain, where=answered)
     else:
-        res = svy.mean(q["column"], by=domain)
+        res = svy.mean(q["column"], by=domain, where=answered)
     return res.to_frame(masked=True).set_index(domain)
 
 
@@ -273,7 +278,7 @@ def summarise_feedback(
         for stat in q["statistics"]:
             column = _net_column(frame, q)[0] if stat == "net_satisfaction" else q["column"]
             for domain in domains:
-                est = _estimate(svy, stat, q, column, domain)
+                est = _estimate(svy, stat, q, column, domain, frame[q["column"]].notna().to_numpy())
                 keys = est.index.to_numpy()
                 split = [(k, None) if domain == "_all" else tuple(k.split(_SEP, 1)) for k in keys]
                 rows.append(pd.DataFrame({
@@ -284,7 +289,8 @@ def summarise_feedback(
                 }))
             if len(waves) > 1:
                 for g, where in subsets:
-                    in_pair = frame["_wave"].isin([first, last]).to_numpy() & (True if where is None else where)
+                    in_pair = (frame["_wave"].isin([first, last]).to_numpy() & (True if where is None else where)
+                               & frame[q["column"]].notna().to_numpy())
                     waves_there = set(frame.loc[in_pair, "_wave"])
                     row = {"question": q["column"], "statistic": stat, "group": g, "from_wave": first,
                            "to_wave": last}
