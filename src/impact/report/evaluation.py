@@ -32,8 +32,6 @@ __all__ = [
     "comments_html",
     "case_study_opening",
     "case_study_closing",
-    "indicator_records",
-    "feedback_records",
 ]
 
 esc = html.escape
@@ -271,11 +269,6 @@ def indicators_figure(results: list, lang: str):
     return fig
 
 
-def indicator_records(results: list) -> list[dict]:
-    """The ``summary.json`` ``indicators`` list."""
-    return [r.to_record() for r in results]
-
-
 # --------------------------------------------------------------------------- feedback
 
 
@@ -391,11 +384,6 @@ def feedback_figure(summary, initiative, lang: str):
         ax.set_visible(False)
     fig.tight_layout()
     return fig
-
-
-def feedback_records(summary) -> list[dict]:
-    """The ``summary.json`` ``feedback`` rows."""
-    return summary.records()
 
 
 def comments_html(comments, lang: str) -> str:

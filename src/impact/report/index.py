@@ -11,6 +11,8 @@ strings only.
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
@@ -35,9 +37,16 @@ def results_frame(records: list[dict]) -> pd.DataFrame:
 
 
 def _atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
-    write(tmp)
-    tmp.replace(path)
+    """``write(tmp)`` to a uniquely named file beside ``path`` (two batches never share one), then rename it."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; the tables are for others to read
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _href(record: dict, key: str) -> str | None:

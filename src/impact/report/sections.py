@@ -372,12 +372,10 @@ def summary_record(initiative, result, appraisal=None, mc=None, verdict_html: st
 
 
 def write_json_atomic(path: str | Path, record: dict) -> None:
-    """Write JSON to a temporary file beside ``path`` and rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    """Write JSON atomically (:func:`impact.report.execute.write_atomic`: a unique temporary file, then a rename)."""
+    from impact.report.execute import write_atomic
+
+    write_atomic(Path(path), json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
 def synthetic_text(result, lang: str) -> str:
