@@ -24,7 +24,6 @@ R_NAMES = {
     "tname": "time",
     "idname": "unit",
     "gname": "cohort",
-    "first_stage": "cohort",
     "xformla": "covariates",
     "xformula": "covariates",
     "est_method": "method",
@@ -36,7 +35,6 @@ R_NAMES = {
     "bstrap": "n_boot",
     "alp": "alpha",
     "anticipation_periods": "anticipation",
-    "allow_unbalanced_panel": "panel",
     "pl": "n_jobs",
     "horizon": "window",
     "pretrends": "window",
@@ -48,10 +46,24 @@ R_NAMES = {
 }
 
 _R_DID = {"yname", "tname", "idname", "gname", "xformla", "est_method", "control_group", "clustervars",
-          "weightsname", "biters", "bstrap", "alp", "anticipation_periods", "allow_unbalanced_panel", "pl"}
+          "weightsname", "biters", "bstrap", "alp", "anticipation_periods", "pl"}
+
+
+#: R arguments that have no counterpart in one of our functions because it does their work unasked.
+_BUILT_IN = {
+    ("callaway_santanna", "allow_unbalanced_panel"):
+        "a panel in which some units miss some periods is detected and estimated as R did's "
+        "allow_unbalanced_panel=TRUE does",
+    ("imputation", "first_stage"):
+        "the first stage (unit and period effects fitted on the untreated observations) is built from "
+        "unit=, time= and cohort=",
+}
 
 
 def _message(func_name: str, bad: str, params: list[str]) -> str:
+    built_in = _BUILT_IN.get((func_name, bad))
+    if built_in is not None:
+        return f"{func_name} has no argument {bad}=: {built_in}; remove it (its arguments: {', '.join(params)})"
     ours = R_NAMES.get(bad)
     if ours is not None and ours in params:
         source = "R did's" if bad in _R_DID else "an R package's"
