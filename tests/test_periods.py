@@ -41,6 +41,61 @@ def test_forms_frequency_and_labels(values, frequency, unit, labels_en, labels_f
     assert scale.format(np.arange(scale.n), "fr") == labels_fr
 
 
+MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+_KINDS = {1: ("month", "month"), 3: ("quarter", "quarter"), 12: ("year", "year"), 24: ("year", "period")}
+# Every first month for monthly, quarterly and yearly steps; the written forms alternate (each parse costs
+# tens of milliseconds and they meet in one code path) so that the file stays fast.
+_FIRSTS = [(first, step, "YYYY-MM-DD" if first == 7 else ("YYYY-MM", "datetime")[first % 2])
+           for step in (1, 3, 12) for first in range(1, 13)] + [(1, 24, "YYYY-MM"), (7, 24, "datetime")]
+
+
+@pytest.mark.parametrize("first, step, form", _FIRSTS)
+def test_frequency_follows_the_step_whatever_the_first_month(first, step, form):
+    # Yearly data every 1 July (fiscal or school years) were labelled quarters, and quarterly data starting in
+    # February months: the step between periods decides, the month the data start in does not.
+    months = pd.period_range(f"2021-{first:02d}", periods=4 * step, freq="M")[::step]
+    values = {"YYYY-MM": months.strftime("%Y-%m"), "YYYY-MM-DD": months.strftime("%Y-%m-01"),
+              "datetime": months.to_timestamp()}[form]
+    scale = infer_scale(pd.Series(values), "t")
+    frequency, unit = _KINDS[step]
+    assert (scale.frequency, scale.unit, scale.step) == (frequency, unit, step)
+    assert scale.codes(pd.Series(values)).tolist() == [0, 1, 2, 3]
+    labels = scale.format(np.arange(scale.n), "en")
+    if frequency == "year" and first == 1:
+        assert labels == [str(p.year) for p in months]
+    elif frequency == "quarter" and first % 3 == 1:
+        assert labels == [f"{p.year} Q{p.quarter}" for p in months]
+    else:  # a month that starts no year or quarter is named, so a July year reads "Jul 2021", not "2021 Q3"
+        assert labels == [f"{MONTH_NAMES[p.month - 1]} {p.year}" for p in months]
+
+
+@pytest.mark.parametrize("values, frequency, unit, labels", [
+    (["2021Q3", "2022Q3", "2023Q3"], "year", "year", ["2021 Q3", "2022 Q3", "2023 Q3"]),
+    (["2023Q1", "2023Q3", "2024Q1"], "quarter", "period", ["2023 Q1", "2023 Q3", "2024 Q1"]),
+    (pd.period_range("2021-07", periods=3, freq="12M"), "year", "year", ["Jul 2021", "Jul 2022", "Jul 2023"]),
+    (pd.to_datetime(["2021-06-30", "2022-06-30"]), "year", "year", ["Jun 2021", "Jun 2022"]),
+    (pd.to_datetime(["2023-07-04", "2023-07-18", "2023-08-01"]), "week", "period",
+     ["Jul 4, 2023", "Jul 18, 2023", "Aug 1, 2023"]),
+    (pd.to_datetime(["2023-07-05", "2023-07-06"]), "day", "day", ["Jul 5, 2023", "Jul 6, 2023"]),
+])
+def test_frequency_of_other_forms(values, frequency, unit, labels):
+    scale = infer_scale(pd.Series(values), "t")
+    assert (scale.frequency, scale.unit) == (frequency, unit)
+    assert scale.format(np.arange(scale.n), "en") == labels
+
+
+def test_cohort_on_a_july_year_calendar():
+    df = pd.DataFrame({"u": np.repeat([1, 2], 3), "t": ["2021-07-01", "2022-07-01", "2023-07-01"] * 2,
+                       "y": np.arange(6.0), "g": ["2022-07-01"] * 3 + [""] * 3})
+    panel_ = validate_panel(df, "y", "u", "t", cohort="g")
+    assert panel_.cohort_codes.tolist() == [1, 1, 1, -1, -1, -1]
+    df["g"] = ["2022"] * 3 + [""] * 3  # January 2022 is no period of a calendar of Julys
+    with pytest.raises(DataError, match=r"'2022', which falls between two periods of the year calendar of 't', whose years start in July"):
+        validate_panel(df, "y", "u", "t", cohort="g")
+
+
 def test_codes_follow_the_calendar_across_a_gap():
     # No row in 2023-03: the month keeps its code, so event time counts calendar months.
     scale = infer_scale(pd.Series(["2023-01", "2023-02", "2023-04"]), "t")

@@ -209,7 +209,8 @@ def _parse_values(values: pd.Series, column: str, role: str, rows=None):
     if len(values) == 0:
         return np.zeros(0, dtype=np.int64), "int", np.zeros(0, dtype=object)
     if isinstance(values.dtype, pd.PeriodDtype):
-        freq = values.dtype.freq.freqstr[0]
+        # The rule code, not freqstr: a multiple such as 12M has freqstr "12ME", whose first letter is a digit.
+        freq = values.dtype.freq.rule_code[0]
         if freq in "MQY" or freq == "A":
             ords = values.dt.asfreq("M", how="start").array.asi8
             return ords.astype(np.int64), "month", np.full(len(values), "Y" if freq == "A" else freq, dtype=object)
@@ -335,9 +336,11 @@ class PeriodScale:
             return "integer"
         if self.base == "day":
             return "week" if self.step % 7 == 0 else "day"
-        if self.step % 12 == 0 and self.start % 12 == 0 or self.written == "Y":
+        # The step decides, whatever month the data start in: yearly data every 1 July (a fiscal or school
+        # year) are years, not quarters, and a quarterly survey fielded in February, May... is quarterly.
+        if self.step % 12 == 0 or self.written == "Y":
             return "year"
-        if self.step % 3 == 0 and self.start % 3 == 0 or self.written == "Q":
+        if self.step % 3 == 0 or self.written == "Q":
             return "quarter"
         return "month"
 
@@ -378,8 +381,13 @@ class PeriodScale:
         return pd.DatetimeIndex(o.astype(unit).astype("datetime64[ns]"))
 
     def format(self, codes, locale: str = "en") -> list[str]:
-        """Labels for readers: ``Jul 2023`` / ``juil. 2023``, ``2023 Q3`` / ``T3 2023``, ``2023``, dates."""
-        return [format_period(o, self.base, self.frequency, locale) for o in self.ordinals(np.atleast_1d(codes))]
+        """Labels for readers: ``Jul 2023`` / ``juil. 2023``, ``2023 Q3`` / ``T3 2023``, ``2023``, dates.
+
+        Years that start in another month than January read as their first month (``Jul 2021``), unless
+        they were written as quarters (``2021Q3`` stays ``2021 Q3``).
+        """
+        shown = "quarter" if self.written == "Q" else self.frequency
+        return [format_period(o, self.base, shown, locale) for o in self.ordinals(np.atleast_1d(codes))]
 
     def unit_name(self, locale: str = "en") -> str:
         """Plural name of one step of event time in ``locale``: months / mois, quarters / trimestres..."""
@@ -426,10 +434,14 @@ class PeriodScale:
                 )
         off = (ords_u - self.start) % self.step != 0
         if off.any():
-            what = self.frequency if self.step == 1 else f"{self.frequency} grid (every {self.step})"
+            # Count the step in the scale's own unit: a yearly scale on months has step 12 but is every year.
+            every = self.step // {"year": 12, "quarter": 3, "week": 7}.get(self.frequency, 1)
+            what = self.frequency if every == 1 else f"{self.frequency} grid (every {every})"
+            july = (f", whose years start in {_dt.date(2000, self.start % 12 + 1, 1):%B}"
+                    if self.base == "month" and self.frequency == "year" and self.start % 12 else "")
             fail(off, f"{role} column {column!r} has {{value}}, which falls between two periods of the {what} "
-                      f"calendar of {self.column!r} ({{rows}}); give the first treated period as one of the periods "
-                      f"of {self.column!r}")
+                      f"calendar of {self.column!r}{july} ({{rows}}); give the first treated period as one of the "
+                      f"periods of {self.column!r}")
         return (ords - self.start) // self.step
 
 
