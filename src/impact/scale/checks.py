@@ -1,10 +1,10 @@
 """The input checks of the statistics query, raised as :class:`~impact.errors.DataError` with counts and examples.
 
-:func:`impact.scale.stats.panel_sql` counts, in the same scan as the
-statistics, missing units and periods, non-finite outcomes, duplicate
-unit-period rows, cohorts, treatments or clusters varying within a unit and
-units missing periods; a failed check fetches a few example units with a
-second, small query.
+:func:`impact.scale.stats.panel_sql` (``final="checks"``) counts, per unit,
+missing units and periods, non-finite outcomes, duplicate unit-period rows,
+cohorts, treatments or clusters varying within a unit and units missing
+periods; it runs only when the statistics scans' totals show a problem. A
+failed check then fetches a few example units with a small query.
 """
 
 from __future__ import annotations
@@ -78,7 +78,15 @@ def _raise_checks(tot: pd.Series, run_sql, examples_sql, *, unit, time, outcome,
         ex = _examples(run_sql, examples_sql, "bad_cl", T)
         raise DataError(f"cluster column {cluster!r} varies within (or is missing for) {int(tot['bad_cluster'])} "
                         f"units, e.g. {unit}={ex}; it must be the same in every row of a unit")
-    if tot["short_units"] > 0 and not (unbalanced and T <= MAX_PATTERN_PERIODS):
+    if tot["short_units"] > 0 and unbalanced and T > MAX_PATTERN_PERIODS:
+        ex = _examples(run_sql, examples_sql, "short", T)
+        raise ConfigError(
+            f"unbalanced panel with {T} periods: {int(tot['short_units'])} of {int(tot['n_units'])} units lack some "
+            f"(e.g. {unit}={ex}); out of core, units are grouped by their pattern of observed periods, a bit mask of "
+            f"at most {MAX_PATTERN_PERIODS} periods: aggregate {time!r} to coarser periods (e.g. months to quarters), "
+            "keep the units observed in every period, or load the data into a DataFrame"
+        )
+    if tot["short_units"] > 0 and not unbalanced:
         ex = _examples(run_sql, examples_sql, "short", T)
         raise DataError(
             f"unbalanced panel: {int(tot['short_units'])} of {int(tot['n_units'])} units lack some of the {T} periods "

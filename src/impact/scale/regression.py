@@ -2,9 +2,11 @@
 
 See :mod:`impact.scale.estimators` for why per-key statistics suffice. On a
 balanced panel the two-way demeaned regressors depend on the key (cohort or
-treatment path) and the period only; the 2x2 is saturated in its four cells.
-Standard errors are CRV1 (or HC1 for the unclustered 2x2) with the
-small-sample factors of :func:`impact.did._ols.absorbed_ols`.
+treatment path) and the period only; on an unbalanced panel they depend on
+the key and the pattern of observed periods (:mod:`impact.scale.unbalanced_fe`);
+the 2x2 is saturated in its four cells. Standard errors are CRV1 (or HC1 for
+the unclustered 2x2) with the small-sample factors of
+:func:`impact.did._ols.absorbed_ols`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from impact.data import check_alpha, check_int
+from impact.data import check_alpha, check_int, show
 from impact.did.event_study import _check_window, event_terms
 from impact.did.inference import cluster_sums
 from impact.errors import ConfigError, DataError, EstimationError, ImpactError
@@ -22,6 +24,7 @@ from impact.results import EffectResult, EventStudyResult, headline, tidy_terms
 from impact.scale.calendar import observed_columns
 from impact.scale.groups import Groups, known_fields, merge_groups
 from impact.scale.stats import CellStats, as_panel_stats, cell_statistics
+from impact.scale.unbalanced_fe import common_pattern, fe_fit, pattern_groups
 
 __all__ = ["twfe", "event_study", "two_by_two"]
 
@@ -36,6 +39,7 @@ class _Fit:
     vcov: np.ndarray
     n_clusters: int
     nobs: int
+    scores: np.ndarray | None = None  # per-cluster scores, vcov = scores' scores (coarser clusters only)
 
 
 def _fe_ols(gr: Groups, X: np.ndarray, names: list[str]) -> _Fit:
@@ -73,6 +77,7 @@ def _fe_ols(gr: Groups, X: np.ndarray, names: list[str]) -> _Fit:
         meat = S.T @ S
         n_cl = int(gr.cl_index.max()) + 1
     else:
+        S = None
         e = np.einsum("gtk,gt->gk", Xd, gr.mean) + c
         meat = np.einsum("g,gtk,gts,gsl->kl", n, Xd, gr.cov, Xd) + np.einsum("g,gk,gl->kl", n, e, e)
         n_cl = int(N)
@@ -85,7 +90,8 @@ def _fe_ols(gr: Groups, X: np.ndarray, names: list[str]) -> _Fit:
         raise EstimationError("cluster-robust standard errors need at least two clusters (got 1)")
     K = X.shape[2] + T
     factor = n_cl / (n_cl - 1) * (nobs - 1) / (nobs - K)
-    return _Fit(beta, factor * xtx_inv @ meat @ xtx_inv, n_cl, nobs)
+    scores = None if S is None else np.sqrt(factor) * S @ xtx_inv
+    return _Fit(beta, factor * xtx_inv @ meat @ xtx_inv, n_cl, nobs, scores)
 
 
 def _residual_ss(gr: Groups, Xd, beta, y_t) -> float:
@@ -105,28 +111,74 @@ def _total_ss(gr: Groups) -> float:
     return float(np.einsum("g,gtt->", n, second))
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """Balanced statistics merged by key, or unbalanced ones by (key, pattern), and how to fit on them."""
+
+    keys: np.ndarray
+    seen: np.ndarray  # groups x periods: observed
+    codes: np.ndarray  # calendar code of each period column
+    periods: np.ndarray
+    groups: object
+    balanced: bool
+
+    def fit(self, X: np.ndarray, names: list[str]) -> _Fit:
+        if self.balanced:
+            return _fe_ols(self.groups, X, names)
+        f = fe_fit(self.groups, X, names)
+        return _Fit(f.beta, f.vcov, f.n_clusters, f.nobs, f.scores)
+
+
+def _layout(st) -> _Layout:
+    if common_pattern(st):
+        # Balanced apart from periods without any row (they only have no period effect).
+        sub, codes = observed_columns(st)
+        gr = merge_groups(sub, sub.keys)
+        return _Layout(gr.keys, np.ones((len(gr.keys), len(codes)), dtype=bool), codes, sub.periods, gr, True)
+    pg = pattern_groups(st)
+    return _Layout(pg.keys, pg.obs, np.arange(len(st.periods)), st.periods, pg, False)
+
+
+def _need_both(ever: np.ndarray, column: str, periods) -> None:
+    """The in-memory panel check: some unit is treated and some never is (in the sample)."""
+    if not ever.any():
+        raise DataError(f"no treated unit: every value of {column!r} means untreated (0, empty, or after the last "
+                        f"period {show(periods[-1])}); check the column and its coding")
+    if ever.all():
+        raise DataError(f"no untreated unit: every unit is treated at some point according to {column!r}; "
+                        "a comparison group is needed (never-treated or not-yet-treated units)")
+
+
+def _data_note(lay: _Layout, key: str) -> str:
+    kind = "balanced panel" if lay.balanced else "unbalanced panel (statistics by pattern of observed periods)"
+    return f"{kind}, out of core (per-{key} sufficient statistics)"
+
+
 def twfe(data, outcome, unit, time, treatment, cluster=None, covariates=None, *, alpha=0.05) -> EffectResult:
-    """Two-way fixed effects from per-treatment-path statistics; see :func:`impact.did.twfe` (same result)."""
+    """Two-way fixed effects from per-treatment-path statistics; see :func:`impact.did.twfe` (same result).
+
+    Balanced or not: on an unbalanced panel the statistics are grouped by treatment path and pattern of
+    observed periods (:mod:`impact.scale.unbalanced_fe`).
+    """
     alpha = check_alpha(alpha)
     if covariates:
         raise ConfigError(f"covariates ({', '.join(covariates) if not isinstance(covariates, str) else covariates}) "
                           "need unit-level data: out of core, twfe has no covariates; load the data into a DataFrame")
-    st = as_panel_stats(data, outcome, unit, time, treatment=treatment, cluster=cluster)
+    st = as_panel_stats(data, outcome, unit, time, treatment=treatment, cluster=cluster, unbalanced=True)
     cluster = cluster or unit
-    T = len(st.periods)
-    gr = merge_groups(st, st.keys)
-    bits = ((gr.keys[:, None] >> np.arange(T)[None, :]) & 1).astype(float)
-    if not bits.any() or bits.all():
-        raise DataError(f"treatment column {treatment!r} is always {int(bits.flat[0])}; TWFE needs treated and "
-                        "untreated unit-periods")
-    fit = _fe_ols(gr, bits[:, :, None], [treatment])
+    lay = _layout(st)
+    T = len(lay.periods)
+    # A path's bit for an unobserved period is 0 (no row): only observed unit-periods count.
+    bits = ((lay.keys[:, None] >> np.arange(T)[None, :]) & 1).astype(bool) & lay.seen
+    treated = bits.any(axis=1)
+    _need_both(treated, treatment, lay.periods)
+    fit = lay.fit(bits[:, :, None].astype(float), [treatment])
     se = np.sqrt(np.diag(fit.vcov))
     terms = tidy_terms([treatment], fit.beta, se, alpha=alpha, df=fit.n_clusters - 1)
     notes = [_LEVEL_NOTE.replace("cohort", "treatment-path")]
     if fit.n_clusters < 30:
         notes.append(f"only {fit.n_clusters} clusters: cluster-robust errors can be too small; check with "
                      "wild_cluster_bootstrap")
-    treated = bits.any(axis=1)
     starts = np.unique(bits[treated].argmax(axis=1))
     if len(starts) > 1:
         notes.append(f"treatment starts at {len(starts)} different dates: under staggered adoption TWFE can be "
@@ -139,7 +191,7 @@ def twfe(data, outcome, unit, time, treatment, cluster=None, covariates=None, *,
             "Fixed effects": f"{unit!r} and {time!r}",
             "Standard errors": f"clustered by {cluster!r} ({fit.n_clusters} clusters, CRV1, t with G-1 df)",
             "Covariates": "none",
-            "Data": "balanced panel, out of core (per-treatment-path sufficient statistics)",
+            "Data": _data_note(lay, "treatment-path"),
         },
         notes=tuple(notes),
     )
@@ -157,7 +209,11 @@ def _time_unit(periods) -> str:
 
 def event_study(data, outcome, unit, time, cohort, window=None, reference=-1, cluster=None, *,
                 bin_endpoints=True, alpha=0.05) -> EventStudyResult:
-    """Dynamic TWFE event study from per-cohort statistics; see :func:`impact.did.event_study` (same result)."""
+    """Dynamic TWFE event study from per-cohort statistics; see :func:`impact.did.event_study` (same result).
+
+    Balanced or not: on an unbalanced panel the statistics are grouped by cohort and pattern of observed
+    periods (:mod:`impact.scale.unbalanced_fe`).
+    """
     alpha = check_alpha(alpha)
     reference = check_int("reference", reference)
     if reference >= 0:
@@ -166,17 +222,17 @@ def event_study(data, outcome, unit, time, cohort, window=None, reference=-1, cl
     if win is not None and not bin_endpoints:
         raise ConfigError("bin_endpoints=False drops the rows outside the window, which unbalances the panel; out of "
                           "core, keep bin_endpoints=True or load the data into a DataFrame")
-    full = as_panel_stats(data, outcome, unit, time, cohort=cohort, cluster=cluster)
+    full = as_panel_stats(data, outcome, unit, time, cohort=cohort, cluster=cluster, unbalanced=True)
     cluster = cluster or unit
     # Event time counts calendar periods; a period without any row has no period effect (as in memory).
-    st, codes = observed_columns(full)
+    lay = _layout(full)
     T = len(full.periods)
-    gr = merge_groups(st, st.keys)
-    treated = (gr.keys >= 0) & (gr.keys < T)
-    event = np.where(treated[:, None], codes[None, :] - gr.keys[:, None], 0)
+    treated = (lay.keys >= 0) & (lay.keys < T)
+    _need_both(treated, cohort, full.periods)
+    event = np.where(treated[:, None], lay.codes[None, :] - lay.keys[:, None], 0)
     if win is not None:
         event = np.clip(event, *win)
-    observed = np.unique(event[treated])
+    observed = np.unique(event[treated[:, None] & lay.seen])
     if reference not in observed:
         raise ConfigError(f"reference={reference} is not an observed event time (observed: {observed.min()}.."
                           f"{observed.max()})")
@@ -189,27 +245,28 @@ def event_study(data, outcome, unit, time, cohort, window=None, reference=-1, cl
         raise EstimationError("no post-adoption event time to estimate; check the cohort column and the window")
     X = ((event[:, :, None] == estimable[None, None, :]) & treated[:, None, None]).astype(float)
     names = [f"e={e}" for e in estimable]
-    fit = _fe_ols(gr, X, names)
+    fit = lay.fit(X, names)
     df = fit.n_clusters - 1
     terms, head = event_terms(fit.beta, fit.vcov, df, estimable, reference, alpha)
     notes = [_LEVEL_NOTE]
     if dropped_extra is not None:
         notes.append(f"no never-treated units: event time {dropped_extra} was also normalised to zero to identify "
                      "period effects")
-    if treated.sum() > 1:
+    if len(np.unique(lay.keys[treated])) > 1:
         notes.append("staggered adoption: TWFE leads and lags can mix effects across periods; compare with "
                      "sun_abraham or callaway_santanna")
     return EventStudyResult(
-        method="Event study (dynamic TWFE)", **headline(head), n_obs=fit.nobs, n_units=st.n_units, alpha=alpha,
+        method="Event study (dynamic TWFE)", **headline(head), n_obs=fit.nobs, n_units=full.n_units, alpha=alpha,
         terms=terms, vcov=pd.DataFrame(fit.vcov, index=estimable, columns=estimable), reference=reference,
-        **known_fields(EventStudyResult, n_clusters=fit.n_clusters, time_unit=_time_unit(full.periods)),
+        **known_fields(EventStudyResult, n_clusters=fit.n_clusters, time_unit=_time_unit(full.periods),
+                       scores=fit.scores),
         assumptions={
             "Identifying assumption": "parallel trends, no anticipation",
             "Reference period": f"event time {reference}",
             "Window": "all event times" if win is None else f"{win[0]}..{win[1]} (end points binned)",
             "Headline": "mean of post-adoption coefficients (equal weights)",
             "Standard errors": f"clustered by {cluster!r} ({fit.n_clusters} clusters, CRV1, t with G-1 df)",
-            "Data": "balanced panel, out of core (per-cohort sufficient statistics)",
+            "Data": _data_note(lay, "cohort"),
         },
         notes=tuple(notes),
     )

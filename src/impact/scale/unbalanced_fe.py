@@ -1,0 +1,252 @@
+"""Two-way fixed effects on an unbalanced panel, exactly from statistics by key and pattern of observed periods.
+
+Notation. Unit ``i`` has key ``h`` (cohort or treatment path) and pattern
+``p`` (its observed periods, the 0/1 vector ``o_p`` over the ``T`` calendar
+periods, ``|p|`` of them); a *group* ``g = (h, p)`` holds ``n_g`` units with
+period means ``m_g`` and population covariance ``C_g`` (unobserved moments
+0), or, with clusters coarser than units, per (cluster, group) counts and
+period sums. The regressors ``X_g`` (``T x K``) depend on key and period.
+
+Unit effects. Demeaning a unit over its own periods is the projection
+``W_p = diag(o_p) - o_p o_p' / |p|`` (symmetric, idempotent, ``W_p 1 = 0``);
+it depends on the pattern only. Period effects. After the unit effects, the
+period dummies of a unit are the columns of ``W_p``, so the period effects of
+any variable ``z`` (one ``T``-vector per unit) solve the normal equations
+
+``H gamma(z) = sum_i W_{p_i} z_i``,  ``H = sum_g n_g W_g``,
+
+and the two-way residual of ``z_i`` is ``W_{p_i} (z_i - gamma(z))``
+(Frisch-Waugh-Lovell). ``H`` is singular along the constant of each set of
+periods linked by common units (and along periods without any unit
+observed twice); its right-hand side is orthogonal to those directions, so
+``H`` plus the projection on them gives the same solution.
+
+Regression. With ``Gamma = gamma(X)`` and ``Z_g = X_g - Gamma``, the
+residualised regressors of every unit of ``g`` are ``A_g = W_g Z_g``, so
+
+``X'X = sum_g n_g Z_g' W_g Z_g``,  ``X'y = sum_g n_g A_g' m_g``,
+
+and unit ``i``'s score ``s_i = A_g' y_i + c_g`` with
+``c_g = -A_g' (gamma(y) + Z_g beta)``: affine in its outcomes with
+coefficients that depend on its group only. Hence, as for a balanced panel
+(:mod:`impact.scale.estimators`), the CRV1 meat is
+``sum_g n_g (A_g' C_g A_g + e_g e_g')`` with ``e_g = A_g' m_g + c_g`` when
+units are the clusters, and the cluster sums ``sum_g A_g' (sum of y_i in the
+cell) + n_cg c_g`` otherwise. Units seen once have ``W_p = 0``: they carry
+no information but count as observations and clusters, as in memory.
+
+Small-sample factor. That of :func:`impact.did._ols.absorbed_ols`:
+``G/(G-1) (N-1)/(N-K)`` with ``K`` the regressors plus the fixed-effect
+levels not nested in the clusters, counted as pyhdfe counts them (Correia
+2015): singleton observations are removed iteratively, unit effects are
+nested in the clusters, period effects count their levels among the
+remaining observations unless every period falls in a single cluster.
+
+References
+----------
+Correia, S. (2015). Singletons, cluster-robust standard errors and fixed
+effects: a bad mix. Technical note, Duke University.
+
+Wong, J., Lewis, R. and Wardrop, M. (2021). You only compress once: optimal
+data compression for estimating linear models. arXiv:2102.11297.
+
+Cameron, A. C., Gelbach, J. B. and Miller, D. L. (2008). Bootstrap-based
+improvements for inference with clustered errors. *Review of Economics and
+Statistics* 90(3), 414-427. https://doi.org/10.1162/rest.90.3.414
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse.csgraph import connected_components
+
+from impact.did.inference import cluster_sums
+from impact.errors import EstimationError
+from impact.scale.stats import PanelStats
+
+__all__ = ["PatternGroups", "pattern_groups", "common_pattern", "fe_fit"]
+
+
+@dataclass(frozen=True)
+class PatternGroups:
+    """Statistics by (key, pattern): ``obs[g]`` the observed periods, moments 0 where unobserved.
+
+    With clusters, ``cl_group`` points each (cluster, key, pattern) cell at its group.
+    """
+
+    keys: np.ndarray
+    obs: np.ndarray
+    n: np.ndarray
+    mean: np.ndarray
+    cov: np.ndarray | None
+    cl_index: np.ndarray | None = None
+    cl_group: np.ndarray | None = None
+    cl_n: np.ndarray | None = None
+    cl_sum: np.ndarray | None = None
+
+
+def _bits(patterns: np.ndarray, T: int) -> np.ndarray:
+    return ((np.asarray(patterns, dtype=np.int64)[:, None] >> np.arange(T)[None, :]) & 1).astype(bool)
+
+
+def common_pattern(st: PanelStats) -> bool:
+    """True when every unit has the same periods (a balanced panel, possibly with periods nobody has)."""
+    if st.balanced:
+        return True
+    pats = st.patterns if st.cluster is None else st.cl_pattern
+    return bool((pats == pats[0]).all())
+
+
+def pattern_groups(st: PanelStats) -> PatternGroups:
+    """The statistics of ``st`` (balanced or not) as groups by (key, pattern)."""
+    T = len(st.periods)
+    G = len(st.keys)
+    obs = np.ones((G, T), dtype=bool) if st.balanced else _bits(st.patterns, T)
+    base = dict(keys=np.asarray(st.keys, dtype=np.int64), obs=obs, n=st.n.astype(float),
+                mean=np.where(obs, st.mean, 0.0))
+    if st.cluster is None:
+        o = obs.astype(float)
+        return PatternGroups(**base, cov=st.cov * o[:, :, None] * o[:, None, :])
+    if st.balanced:
+        cl_group = np.searchsorted(st.keys, st.cl_key)
+    else:
+        pairs = np.concatenate([np.column_stack([st.keys, st.patterns]),
+                                np.column_stack([st.cl_key, st.cl_pattern])]).astype(np.int64)
+        inv = np.unique(pairs, axis=0, return_inverse=True)[1].ravel()
+        pos = np.empty(inv.max() + 1, dtype=np.int64)
+        pos[inv[:G]] = np.arange(G)
+        cl_group = pos[inv[G:]]
+    return PatternGroups(**base, cov=None, cl_index=np.asarray(st.cl_index, dtype=np.int64), cl_group=cl_group,
+                         cl_n=st.cl_n.astype(float), cl_sum=np.where(obs[cl_group], st.cl_sum, 0.0))
+
+
+# --------------------------------------------------------------------------- the projections
+
+
+def _within(o: np.ndarray, p: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``W_g v_g`` for every group (``v`` is G x T or G x T x K): demeaned over each group's own periods."""
+    if v.ndim == 2:
+        return o * v - o * ((o * v).sum(axis=1) / p)[:, None]
+    return o[:, :, None] * v - o[:, :, None] * (np.einsum("gt,gtk->gk", o, v) / p[:, None])[:, None, :]
+
+
+def _period_solver(o: np.ndarray, n: np.ndarray, p: np.ndarray):
+    """``b -> gamma`` solving ``H gamma = b`` for right-hand sides orthogonal to the null space of ``H``."""
+    H = np.diag(n @ o) - np.einsum("g,gt,gs->ts", n / p, o, o)
+    # Periods linked by a unit observed in both form a component; H is singular along each one's constant
+    # (a period that no unit shares with another is a component of its own).
+    linked = np.einsum("g,gt,gs->ts", n * (p > 1), o, o) > 0
+    n_comp, label = connected_components(linked, directed=False)
+    U = (label[:, None] == np.arange(n_comp)[None, :]).astype(float)
+    U /= np.sqrt(U.sum(axis=0))
+    scale = max(float(np.abs(np.diag(H)).max()), 1.0)
+    H_reg = H + scale * U @ U.T
+    return lambda b: np.linalg.solve(H_reg, b)
+
+
+def fe_dof(o: np.ndarray, n: np.ndarray, cl_index=None, cl_group=None) -> int:
+    """Fixed-effect levels counted in ``K`` by :func:`~impact.did._ols.absorbed_ols` (pyhdfe's count).
+
+    Singletons (a unit, or a period, with fewer than two remaining observations) are removed until
+    none is left; unit effects are nested in the clusters; period effects count their remaining
+    levels unless each remaining period lies within one cluster.
+    """
+    live = o.astype(bool)
+    while True:
+        before = live.copy()
+        live &= (live.sum(axis=1) >= 2)[:, None]
+        live &= (n @ live >= 2)[None, :]
+        if (live == before).all():
+            break
+    periods = (n @ live) > 0
+    if not periods.any():
+        return 0
+    if cl_index is None:  # unit clusters: a remaining period has two or more units, so two clusters
+        return int(periods.sum())
+    cell = live[cl_group]
+    lo = np.where(cell, cl_index[:, None], np.iinfo(np.int64).max).min(axis=0)
+    hi = np.where(cell, cl_index[:, None], -1).max(axis=0)
+    nested = bool((lo[periods] == hi[periods]).all())
+    return 0 if nested else int(periods.sum())
+
+
+# --------------------------------------------------------------------------- the fit
+
+
+@dataclass(frozen=True)
+class UnbalancedFit:
+    beta: np.ndarray
+    vcov: np.ndarray
+    n_clusters: int
+    nobs: int
+    scores: np.ndarray | None  # per-cluster scores with vcov = scores' scores (coarser clusters only)
+
+
+def fe_fit(pg: PatternGroups, X: np.ndarray, names: list[str]) -> UnbalancedFit:
+    """Two-way FE OLS with CRV1 errors from :class:`PatternGroups`; ``X`` is groups x periods x regressors.
+
+    Same checks, messages and small-sample factor as :func:`impact.did._ols.absorbed_ols` (see the
+    module docstring for the algebra).
+    """
+    o = pg.obs.astype(float)
+    n = pg.n
+    p = o.sum(axis=1)
+    nobs = int(round(float(n @ p)))
+    solve = _period_solver(o, n, p)
+    WX = _within(o, p, X)
+    Gamma = solve(np.einsum("g,gtk->tk", n, WX))
+    gamma_y = solve(n @ _within(o, p, pg.mean))
+    Z = X - Gamma[None]
+    A = _within(o, p, Z)
+    xtx = np.einsum("g,gtk,gtl->kl", n, Z, A)
+    scale = np.sqrt(np.clip(np.diag(xtx), 0, None))
+    if np.any(scale < 1e-10 * max(1.0, np.sqrt(nobs))):
+        bad = names[int(np.argmin(scale))]
+        raise EstimationError(
+            f"regressor {bad!r} has no variation once unit and period effects are removed; it is collinear with the "
+            "fixed effects (e.g. every unit treated at the same time, or no comparison units)")
+    cond = np.linalg.cond(xtx / np.outer(scale, scale))
+    if cond > 1e12:
+        raise EstimationError(f"the regressors {names} are collinear once fixed effects are absorbed (condition "
+                              f"number {cond:.2g}); drop a redundant column or widen the window")
+    xtx_inv = np.linalg.inv(xtx)
+    beta = xtx_inv @ np.einsum("g,gtk,gt->k", n, A, pg.mean)
+    fitted = gamma_y[None] + Z @ beta
+    c = -np.einsum("gtk,gt->gk", A, fitted)
+    if pg.cl_index is not None:
+        rows = np.einsum("rt,rtk->rk", pg.cl_sum, A[pg.cl_group]) + pg.cl_n[:, None] * c[pg.cl_group]
+        S = cluster_sums(rows, pg.cl_index)
+        meat = S.T @ S
+        n_cl = int(pg.cl_index.max()) + 1
+    else:
+        S = None
+        e = np.einsum("gtk,gt->gk", A, pg.mean) + c
+        CA = np.matmul(pg.cov, A)  # per group C_g A_g; a four-operand einsum would not be contracted pairwise
+        meat = np.einsum("g,gtk,gtl->kl", n, A, CA) + np.einsum("g,gk,gl->kl", n, e, e)
+        n_cl = int(round(float(n.sum())))
+        _refuse_exact_fit(pg, o, p, gamma_y, fitted, nobs)
+    K = X.shape[2] + fe_dof(o, n, pg.cl_index, pg.cl_group)
+    if nobs - K <= 0:
+        raise EstimationError(f"no residual degrees of freedom: {nobs} observations for {K} parameters")
+    if n_cl < 2:
+        raise EstimationError("cluster-robust standard errors need at least two clusters (got 1)")
+    factor = n_cl / (n_cl - 1) * (nobs - 1) / (nobs - K)
+    scores = None if S is None else np.sqrt(factor) * S @ xtx_inv
+    return UnbalancedFit(beta, factor * xtx_inv @ meat @ xtx_inv, n_cl, nobs, scores)
+
+
+def _refuse_exact_fit(pg, o, p, gamma_y, fitted, nobs) -> None:
+    """absorbed_ols' exact-fit refusal: residual norm against the two-way residualised outcome's norm."""
+    n = pg.n
+    # tr(W_g C_g): the within-group variance left once each unit's own mean is removed.
+    within = np.einsum("gtt,gt->g", pg.cov, o) - np.einsum("gt,gts,gs->g", o, pg.cov, o) / p
+
+    def ss(center):
+        r = pg.mean - center
+        return float(n @ (np.einsum("gt,gt->g", r, _within(o, p, r)) + within))
+
+    if np.sqrt(max(ss(fitted), 0.0)) <= 1e-10 * max(1.0, np.sqrt(max(ss(gamma_y[None]), 0.0))):
+        raise EstimationError(f"the model fits the {nobs} observations exactly (no residual variation), so no "
+                              "standard error can be estimated; more units or periods are needed")
