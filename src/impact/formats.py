@@ -1,16 +1,32 @@
-"""Numbers, money, percentages, p-values, dates and quantities for a reader's language (Babel, CLDR data).
+r"""Numbers, money, percentages, p-values, dates and quantities for a reader's language (Babel, CLDR data).
 
 The report (``impact.report.i18n``) and the library's charts share these, so
 a French chart reads ``1 234,5`` and ``1,8 M €`` on its axes, never ``1e7``.
 ``lang`` is a language code Babel knows (``"en"``, ``"fr"``, ``"de"``...). A
 minus sign is the typographic U+2212 in every language, so a negative number
 never breaks across lines or reads as a hyphen. Missing values print ``–``.
+
+Two conventions hold in every function: ``digits`` is a whole number of
+decimals from 0 to 15, and a value that is neither a number nor missing
+(``"abc"``, a list) is a :class:`~impact.errors.DataError`, never a silent
+``–``. The examples run as doctests (``pytest --doctest-modules``); French
+groups thousands with a narrow no-break space (U+202F) and puts a no-break
+space (U+00A0) before ``%`` and ``€``, which the examples show escaped.
+
+Examples
+--------
+>>> fmt_number(1234.5), fmt_number(1234.5, "fr"), fmt_number(-3, "en", 0)
+('1,234.5', '1\u202f234,5', '−3')
+>>> fmt_interval(1.2, 3.4), fmt_interval(1.2, 3.4, "de")
+('[1.2, 3.4]', '[1,2 ; 3,4]')
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import decimal
 import math
+import operator
 import re
 
 __all__ = [
@@ -44,13 +60,38 @@ def babel_locale(lang: str):
         raise ConfigError(f"language {lang!r} is not a locale Babel knows ({exc}); use a code such as 'en' or 'fr'") from None
 
 
-def _missing(x) -> bool:
-    if x is None:
+def _missing(x, func: str = "this format") -> bool:
+    """True for None, NaN, infinities, ``pd.NA`` and ``NaT``; a :class:`DataError` for what is no number at all."""
+    if x is None or type(x).__name__ in ("NAType", "NaTType"):
         return True
     try:
         return not math.isfinite(float(x))
     except (TypeError, ValueError):
-        return True
+        from impact.errors import DataError
+
+        raise DataError(f"{func} needs a number, got {x!r} ({type(x).__name__}); pass a number, "
+                        "or None for a missing value") from None
+
+
+def _check_digits(digits, name: str = "digits") -> int:
+    # Babel's decimal context lays out about 28 significant digits; 15 decimals is past any report already.
+    try:
+        value = None if isinstance(digits, bool) else operator.index(digits)
+    except TypeError:
+        value = None
+    if value is None or not 0 <= value <= 15:
+        from impact.errors import ConfigError
+
+        raise ConfigError(f"{name} must be a whole number of decimals from 0 to 15 (got {digits!r})")
+    return value
+
+
+def _check_currency(currency) -> str:
+    if not isinstance(currency, str) or not re.fullmatch(r"[A-Za-z]{3}", currency):
+        from impact.errors import ConfigError
+
+        raise ConfigError(f"currency must be an ISO 4217 code such as 'EUR' or 'USD' (got {currency!r})")
+    return currency.upper()
 
 
 def _minus(text: str) -> str:
@@ -67,9 +108,10 @@ def fmt_number(x, lang: str = "en", digits: int = 1) -> str:
     """``1,234.5`` in English, ``1 234,5`` in French (Babel); '–' for missing values."""
     from babel.numbers import format_decimal
 
-    if _missing(x):
-        return MISSING
+    digits = _check_digits(digits)
     locale = babel_locale(lang)
+    if _missing(x, "fmt_number"):
+        return MISSING
     if abs(float(x)) >= 1e18:
         # Babel's decimal context cannot lay out 30-digit numbers; no reader wants them spelt out either.
         from babel.numbers import format_scientific
@@ -80,24 +122,49 @@ def fmt_number(x, lang: str = "en", digits: int = 1) -> str:
 
 
 def fmt_pct(x, lang: str = "en", digits: int = 0) -> str:
-    """A share as a percentage: ``12.5%``, ``12,5 %`` (no-break space before % in French)."""
+    r"""A share as a percentage: ``12.5%``, ``12,5 %`` (no-break space before % in French).
+
+    Examples
+    --------
+    >>> fmt_pct(0.125, "en", 1), fmt_pct(0.125, "fr", 1)
+    ('12.5%', '12,5\xa0%')
+    """
+    digits = _check_digits(digits)
+    locale = babel_locale(lang)
+    if _missing(x, "fmt_pct"):
+        return MISSING
+    return _percent(decimal.Decimal(repr(float(x))) * 100, locale, digits)
+
+
+def _percent(points: decimal.Decimal, locale, digits: int) -> str:
+    """``points`` (already in percent: 12.5 for 12.5 %) laid out with the locale's percent pattern."""
     from babel.numbers import format_percent
 
-    if _missing(x):
-        return MISSING
-    locale = babel_locale(lang)
+    if abs(points) >= 10 ** 17:  # past Babel's decimal context; no share is that large anyway
+        return f"{fmt_number(float(points), str(locale))}\u00a0%"
     pattern = _with_digits(locale.percent_formats[None].pattern, digits)
-    return _minus(format_percent(float(x), format=pattern, locale=locale))
+    # Babel multiplies by 100: hand it the share as an exact decimal, so 12.345 points never becomes 12.3449...
+    return _minus(format_percent(points / 100, format=pattern, locale=locale))
 
 
 def fmt_money(x, lang: str = "en", currency: str = "EUR", digits: int = 1) -> str:
-    """Money, compact from a million up: ``−€1.8M`` / ``−1,8 M €``; whole units below: ``€759,073`` / ``759 073 €``."""
+    r"""Money, compact from a million up: ``−€1.8M`` / ``−1,8 M €``; whole units below: ``€759,073`` / ``759 073 €``.
+
+    ``digits`` counts the decimals of the compact form only; amounts below a million are whole units.
+
+    Examples
+    --------
+    >>> fmt_money(-1.8e6), fmt_money(759073.4), fmt_money(759073.4, "fr")
+    ('−€1.8M', '€759,073', '759\u202f073\xa0€')
+    """
     from babel.numbers import format_compact_currency, format_currency
 
-    if _missing(x):
+    digits = _check_digits(digits)
+    currency = _check_currency(currency)
+    locale = babel_locale(lang)
+    if _missing(x, "fmt_money"):
         return MISSING
     x = float(x)
-    locale = babel_locale(lang)
     if abs(x) >= 1e18:  # beyond Babel's decimal context, and beyond any budget
         from babel.numbers import get_currency_symbol
 
@@ -111,14 +178,19 @@ def fmt_money(x, lang: str = "en", currency: str = "EUR", digits: int = 1) -> st
 
 
 def fmt_interval(lo, hi, lang: str = "en", digits: int = 1) -> str:
-    """``[1.2, 3.4]`` / ``[1,2 ; 3,4]`` (French separates decimals with commas, so bounds with a semicolon)."""
-    sep = " ; " if lang == "fr" else ", "
+    """``[1.2, 3.4]`` / ``[1,2 ; 3,4]``: where the decimal mark is a comma (fr, de, es, it, pt, nl...), bounds are
+    separated by a semicolon, so that ``[1,2, 3,4]`` can never be read as four numbers."""
+    from babel.numbers import get_decimal_symbol
+
+    sep = " ; " if get_decimal_symbol(babel_locale(lang)) == "," else ", "
     return f"[{fmt_number(lo, lang, digits)}{sep}{fmt_number(hi, lang, digits)}]"
 
 
 def fmt_pvalue(p, lang: str = "en", digits: int = 3) -> str:
     """``p = 0.023``, and ``p < 0.001`` rather than a misleading ``p = 0.000``."""
-    if _missing(p):
+    digits = _check_digits(digits)
+    babel_locale(lang)
+    if _missing(p, "fmt_pvalue"):
         return MISSING
     floor = 10.0 ** -digits
     nbsp = "\u00a0"
@@ -128,13 +200,28 @@ def fmt_pvalue(p, lang: str = "en", digits: int = 3) -> str:
 
 
 def fmt_date(value, lang: str = "en", format: str = "long") -> str:
-    """A date in words (``1 July 2023`` / ``1 juillet 2023``), or month and year with ``format="MMMM y"``.
+    """A date in words in the locale's order (``July 1, 2023`` / ``1 juillet 2023``), or month and year with
+    ``format="MMMM y"``.
 
-    Accepts a date, datetime, pandas Timestamp or ISO string; anything else is returned as written.
+    Accepts a date, datetime, pandas Timestamp or ISO string; any other text is returned as written
+    (a period label such as ``2023-07`` stays as it is). ``format`` is ``"short"``, ``"medium"``,
+    ``"long"``, ``"full"`` or a CLDR date pattern.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> fmt_date(datetime.date(2023, 7, 1)), fmt_date("2023-07-01", "fr"), fmt_date("2023-07-01", "en", "MMMM y")
+    ('July 1, 2023', '1 juillet 2023', 'July 2023')
     """
     from babel.dates import format_date
 
-    if value is None:
+    if not isinstance(format, str) or not format.strip():
+        from impact.errors import ConfigError
+
+        raise ConfigError(f"format must be 'short', 'medium', 'long', 'full' or a date pattern such as 'MMMM y' "
+                          f"(got {format!r})")
+    locale = babel_locale(lang)
+    if value is None or type(value).__name__ in ("NaTType", "NAType"):
         return MISSING
     if isinstance(value, str):
         try:
@@ -147,17 +234,29 @@ def fmt_date(value, lang: str = "en", format: str = "long") -> str:
         value = value.date()
     if not isinstance(value, _dt.date):
         return str(value)
-    return format_date(value, format=format, locale=babel_locale(lang))
+    try:
+        return format_date(value, format=format, locale=locale)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:  # Babel's errors for a pattern it cannot apply
+        from impact.errors import ConfigError
+
+        raise ConfigError(f"format {format!r} is not a date pattern Babel can apply to a date ({exc}); use 'short', "
+                          "'medium', 'long', 'full' or a pattern of date fields such as 'd MMMM y'") from None
 
 
 def fmt_datetime(value, lang: str = "en") -> str:
     """A moment in words with its time zone (``29 novembre 2026, 20:05:40 TU``); an ISO string is read first.
 
-    Anything that is not a date-time is returned as written.
+    A moment without a time zone is taken as UTC. Anything that is not a date-time is returned as written.
+
+    Examples
+    --------
+    >>> fmt_datetime("2026-11-29T20:05:40", "fr")
+    '29 novembre 2026, 20:05:40 TU'
     """
     from babel.dates import format_datetime
 
-    if value is None:
+    locale = babel_locale(lang)
+    if value is None or type(value).__name__ in ("NaTType", "NAType"):
         return MISSING
     if isinstance(value, str):
         try:
@@ -167,7 +266,7 @@ def fmt_datetime(value, lang: str = "en") -> str:
     if not isinstance(value, _dt.datetime):
         return str(value)
     tz = value.tzinfo or _dt.timezone.utc
-    return format_datetime(value, "long", tzinfo=tz, locale=babel_locale(lang))
+    return format_datetime(value, "long", tzinfo=tz, locale=locale)
 
 
 # Units the report can put in words through CLDR (Babel), whatever the language.
@@ -183,19 +282,44 @@ _CLDR_UNITS = {
 
 
 def fmt_quantity(x, unit: str | None, lang: str = "en", digits: int = 1) -> str:
-    """A number with its unit in words: ``64 days`` / ``64 jours``; an unknown unit is appended as written."""
+    r"""A number with its unit in words: ``64 days`` / ``64 jours``; an unknown unit is appended as written.
+
+    The number is shown as it is, in the unit it is given in: this function never rescales. With
+    ``unit="%"`` (or ``"percent"``) ``x`` is therefore already in percent (or percentage points): an
+    outcome labelled "share of files closed on time (%)" holds 45 for 45 %, and its effect, interval
+    and break-even are all written on that scale, so ``fmt_quantity(45, "%")`` reads ``45.0%`` and
+    ``fmt_quantity(0.45, "%", digits=2)`` reads ``0.45%``. A share stored as a fraction (0.45 for 45 %, as
+    indicators with ``unit: "%"`` are) is written with :func:`fmt_pct` instead. The percent sign is
+    placed as the locale places it (``45,0 %`` in French).
+
+    Examples
+    --------
+    >>> fmt_quantity(64, "days", digits=0), fmt_quantity(64, "jours", "fr", 0), fmt_quantity(2.5, "weeks")
+    ('64 days', '64\xa0jours', '2.5 weeks')
+    >>> fmt_quantity(45, "%"), fmt_quantity(45, "%", "fr"), fmt_quantity(12, "per 1,000", digits=0)
+    ('45.0%', '45,0\xa0%', '12\xa0per 1,000')
+    """
     from babel.units import format_unit
 
-    if _missing(x):
+    digits = _check_digits(digits)
+    if unit is not None and not isinstance(unit, str):
+        from impact.errors import ConfigError
+
+        raise ConfigError(f"unit must be text such as 'days' or '%', or None (got {unit!r})")
+    locale = babel_locale(lang)
+    if _missing(x, "fmt_quantity"):
         return MISSING
     number = fmt_number(x, lang, digits)
-    if not unit:
+    if not unit or not unit.strip():
         return number
     cldr = _CLDR_UNITS.get(unit.strip().lower())
-    if cldr is None:
-        return f"{number}\u00a0{unit}"
-    pattern = _with_digits(babel_locale(lang).decimal_formats[None].pattern, digits)
-    return _minus(format_unit(float(x), cldr, locale=babel_locale(lang), format=pattern))
+    if cldr is None or abs(float(x)) >= 1e18:  # past Babel's decimal context: the number as fmt_number writes it
+        return f"{number}\u00a0{unit.strip()}"
+    if cldr == "concentr-percent":
+        # CLDR's percent unit spells the word out ("45 percent", "45 pour cent"); reports write the sign.
+        return _percent(decimal.Decimal(repr(float(x))), locale, digits)
+    pattern = _with_digits(locale.decimal_formats[None].pattern, digits)
+    return _minus(format_unit(float(x), cldr, locale=locale, format=pattern))
 
 
 def _tick_digits(step: float) -> int:
@@ -216,7 +340,9 @@ def axis_formatter(lang: str = "en", kind: str = "number", currency: str = "EUR"
     """
     from matplotlib.ticker import Formatter
 
-    if kind not in ("number", "money", "percent"):
+    babel_locale(lang)
+    currency = _check_currency(currency)
+    if not isinstance(kind, str) or kind not in ("number", "money", "percent"):
         from impact.errors import ConfigError
 
         raise ConfigError(f"kind must be 'number', 'money' or 'percent' (got {kind!r})")
