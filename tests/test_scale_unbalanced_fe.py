@@ -65,6 +65,14 @@ def unbalanced_file(tmp_path_factory):
     return df, _write(df, tmp_path_factory.mktemp("unbalanced_fe"))
 
 
+@pytest.fixture(scope="module")
+def cohort_stats(unbalanced_file):
+    """Statistics by (cohort, pattern) read once per cluster; the windows and references reuse them."""
+    _, path = unbalanced_file
+    return {cl: panel_statistics(path, "y", "id", "t", cohort="g", cluster=cl, unbalanced=True)
+            for cl in (None, "region")}
+
+
 # --------------------------------------------------------------------------- 1. equal to the in-memory path
 
 
@@ -80,19 +88,20 @@ def test_twfe_equals_in_memory(unbalanced_file, cluster):
 
 @pytest.mark.parametrize("cluster", [None, "region"])
 @pytest.mark.parametrize("window", [None, (-3, 2), (-2, 0)])
-def test_event_study_equals_in_memory(unbalanced_file, cluster, window):
+def test_event_study_equals_in_memory(unbalanced_file, cohort_stats, cluster, window):
     df, path = unbalanced_file
     mem = event_study(df, "y", "id", "t", "g", window=window, cluster=cluster)
-    ooc = event_study(path, "y", "id", "t", "g", window=window, cluster=cluster)
+    ooc = event_study(cohort_stats[cluster], "y", "id", "t", "g", window=window, cluster=cluster)
     _same(mem, ooc)
     assert ooc.assumptions["Window"] == mem.assumptions["Window"]
     if cluster is None:
         assert ooc.scores is None  # unit scores are not in the statistics
     else:
         np.testing.assert_allclose(ooc.scores, mem.scores, atol=TOL, rtol=0)
-    for reference in (-2,):
-        _same(event_study(df, "y", "id", "t", "g", window=window, reference=reference, cluster=cluster),
-              event_study(path, "y", "id", "t", "g", window=window, reference=reference, cluster=cluster))
+    _same(event_study(df, "y", "id", "t", "g", window=window, reference=-2, cluster=cluster),
+          event_study(cohort_stats[cluster], "y", "id", "t", "g", window=window, reference=-2, cluster=cluster))
+    if window is None:
+        _same(mem, event_study(path, "y", "id", "t", "g", cluster=cluster))  # straight from the file
 
 
 def test_glob_duckdb_relation_and_saved_statistics(unbalanced_file, tmp_path):
@@ -102,18 +111,19 @@ def test_glob_duckdb_relation_and_saved_statistics(unbalanced_file, tmp_path):
     for i, rows in enumerate(np.array_split(np.random.default_rng(5).permutation(len(df)), 3)):
         df.iloc[rows].to_parquet(tmp_path / f"part-{i}.parquet")  # pyarrow; rows of a unit spread over files
     glob = str(tmp_path / "part-*.parquet")
-    for cluster in (None, "region"):
-        mem_tw = twfe(df, "y", "id", "t", "d", cluster=cluster)
-        mem_es = event_study(df, "y", "id", "t", "g", window=(-3, 2), cluster=cluster)
-        for data in (glob, duckdb.read_parquet(glob)):
-            _same(mem_tw, twfe(data, "y", "id", "t", "d", cluster=cluster))
-            _same(mem_es, event_study(data, "y", "id", "t", "g", window=(-3, 2), cluster=cluster))
-        st = panel_statistics(glob, "y", "id", "t", cohort="g", cluster=cluster, unbalanced=True)
+    for data in (glob, duckdb.read_parquet(glob)):
+        _same(twfe(df, "y", "id", "t", "d"), twfe(data, "y", "id", "t", "d"))
+        _same(event_study(df, "y", "id", "t", "g", window=(-3, 2)), event_study(data, "y", "id", "t", "g",
+                                                                                window=(-3, 2)))
+    # Statistics saved where the data live and reloaded elsewhere give the same clustered results.
+    mem_tw, mem_es = twfe(df, "y", "id", "t", "d", cluster="region"), event_study(df, "y", "id", "t", "g",
+                                                                                  cluster="region")
+    for kind, est, mem in (("cohort", event_study, mem_es), ("treatment", twfe, mem_tw)):
+        key = "g" if kind == "cohort" else "d"
+        st = panel_statistics(glob, "y", "id", "t", cluster="region", unbalanced=True, **{kind: key})
         assert not st.balanced
-        back = load_statistics(save_statistics(st, tmp_path / f"es-{cluster}.json", min_cell_size=1))
-        _same(mem_es, event_study(back, "y", "id", "t", "g", window=(-3, 2), cluster=cluster))
-        paths = panel_statistics(glob, "y", "id", "t", treatment="d", cluster=cluster, unbalanced=True)
-        _same(mem_tw, twfe(paths, "y", "id", "t", "d", cluster=cluster))
+        back = load_statistics(save_statistics(st, tmp_path / f"{kind}.json", min_cell_size=1))
+        _same(mem, est(back, "y", "id", "t", key, cluster="region"))
 
 
 # --------------------------------------------------------------------------- 2. edge panels
@@ -138,9 +148,11 @@ def _edge(case: str) -> pd.DataFrame:
     raise AssertionError(case)
 
 
-@pytest.mark.parametrize("case", ["seen once", "period seen by one unit", "unlinked blocks", "period without rows",
-                                  "periods nested in clusters"])
-@pytest.mark.parametrize("cluster", [None, "region"])
+@pytest.mark.parametrize(("case", "cluster"), [
+    ("seen once", None), ("seen once", "region"), ("period seen by one unit", None),
+    ("period seen by one unit", "region"), ("unlinked blocks", None), ("period without rows", "region"),
+    ("periods nested in clusters", "region"),
+])
 def test_edge_panels_equal_in_memory(tmp_path, case, cluster):
     data = _edge(case).reset_index(drop=True)
     path = _write(data, tmp_path)
@@ -216,9 +228,9 @@ def test_recovers_a_known_effect_on_an_unbalanced_panel(tmp_path):
 # --------------------------------------------------------------------------- 5. results and errors
 
 
-def test_results_summarise_plot_and_feed_the_pretrend_test(unbalanced_file):
+def test_results_summarise_plot_and_feed_the_pretrend_test(unbalanced_file, cohort_stats):
     df, path = unbalanced_file
-    ooc = event_study(path, "y", "id", "t", "g", cluster="region")
+    ooc = event_study(cohort_stats["region"], "y", "id", "t", "g", cluster="region")
     assert "unbalanced" in ooc.summary() and "<table" in ooc._repr_html_()
     assert ooc.plot() is not None and twfe(path, "y", "id", "t", "d").plot() is not None
     mem = event_study(df, "y", "id", "t", "g", cluster="region")
