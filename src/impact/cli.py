@@ -7,7 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from impact.errors import ImpactError
+from impact.errors import ConfigError, ImpactError
 from impact.report.i18n import languages
 from impact.report.sanitize import for_console
 
@@ -62,10 +62,10 @@ def _new(args) -> int:
     from impact.report.initiative import _ID
 
     if not _ID.match(args.id):
-        raise ImpactError(f"initiative id {args.id!r} must be lowercase letters, digits, '-' or '_'")
+        raise ConfigError(f"initiative id {args.id!r} must be lowercase letters, digits, '-' or '_'")
     folder = Path(args.dir) / args.id
     if folder.exists():
-        raise ImpactError(f"{folder} already exists; choose another id or remove it")
+        raise ConfigError(f"{folder} already exists; choose another id or remove it")
     folder.mkdir(parents=True)
     text = (TEMPLATES / "initiative.yaml").read_text(encoding="utf-8")
     (folder / "initiative.yaml").write_text(text.replace("id: my-initiative", f"id: {args.id}", 1), encoding="utf-8")

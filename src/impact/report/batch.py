@@ -11,7 +11,7 @@ file system as the output folder).
 from __future__ import annotations
 
 import json
-import math
+import numbers
 import os
 import signal
 import subprocess
@@ -23,6 +23,7 @@ from pathlib import Path
 from impact.data import check_choice, check_int
 from impact.errors import ConfigError
 from impact.report.initiative import find_initiatives, initiative_ident
+from impact.report.sanitize import finite
 
 __all__ = ["run_batch", "run_in_subprocess", "collect_records", "write_index_safely"]
 
@@ -60,21 +61,13 @@ def run_in_subprocess(folder: str, out: str, lang: str | None = None, force: boo
     return record
 
 
-def _number(value):
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _normalise(record: dict, fallback_id: str) -> dict:
     """A summary as the index can show it whatever the file held: id and status as text, numbers or None."""
     record = dict(record)
     record["id"] = str(record.get("id") or fallback_id)
     record["status"] = "ok" if record.get("status") == "ok" else "failed"
     for key in NUMBERS:
-        record[key] = _number(record.get(key))
+        record[key] = finite(record.get(key))
     if not isinstance(record.get("last_good"), dict):
         record["last_good"] = None
     for key, page in (("report", "report.html"), ("error_page", "error.html")):
@@ -125,6 +118,46 @@ def _refuse_shared_ids(folders: list[Path]) -> None:
                           "give each its own 'id:' in initiative.yaml (or rename its folder)")
 
 
+def _check_options(paths, out, *, jobs, lang, force, executor, scheduler, timeout, seed, pdf, progress):
+    """Refuse, naming the argument (and its command-line option), what :func:`run_batch` cannot use.
+
+    Returns the paths as a list (one path may be given alone) and the timeout
+    as a float or None. Each check runs before any initiative starts, so a
+    typing slip never costs a half-run batch.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    try:
+        paths = list(paths)
+    except TypeError:
+        raise ConfigError(f"paths must be a folder or a list of folders (got {paths!r})") from None
+    if not paths or not all(isinstance(p, (str, os.PathLike)) for p in paths):
+        raise ConfigError(f"paths must name at least one initiative folder or folder of initiatives (got {paths!r})")
+    if not isinstance(out, (str, os.PathLike)) or not str(out).strip():
+        raise ConfigError(f"out (--out) must be a folder path (got {out!r})")
+    check_int("jobs (--jobs)", jobs, minimum=1)
+    check_choice("executor (--executor)", executor, ("local", "dask"))
+    if lang is not None:
+        from impact.report.i18n import check_lang
+
+        check_lang(lang)
+    for name, flag in (("force", force), ("pdf", pdf), ("progress", progress)):
+        if not isinstance(flag, bool):
+            raise ConfigError(f"{name} must be True or False (got {flag!r})")
+    if scheduler is not None and not isinstance(scheduler, str) and type(scheduler).__name__ != "Client":
+        raise ConfigError(f"scheduler (--scheduler) must be an address such as 'tcp://10.0.0.5:8786' or a "
+                          f"distributed.Client (got {scheduler!r})")
+    if seed is not None:
+        check_int("seed (--seed)", seed, minimum=0)
+    if timeout is not None:
+        number = finite(timeout) if isinstance(timeout, numbers.Real) else None  # finite() refuses True/False
+        if number is None or number <= 0:
+            raise ConfigError(f"timeout (--timeout) must be a positive number of seconds, e.g. 1800, or None for no "
+                              f"limit (got {timeout!r})")
+        timeout = number
+    return paths, timeout
+
+
 def run_batch(paths, out, *, jobs: int = 1, lang: str | None = None, force: bool = False, executor: str = "local",
               scheduler: str | None = None, timeout: float | None = 1800, seed=None, pdf: bool = False,
               progress: bool = True) -> list[dict]:
@@ -137,14 +170,8 @@ def run_batch(paths, out, *, jobs: int = 1, lang: str | None = None, force: bool
     from impact.report.execute import _record_failure, failure_record
     from impact.report.sanitize import for_console
 
-    jobs = check_int("jobs", jobs, minimum=1)
-    check_choice("executor", executor, ("local", "dask"))
-    if lang is not None:
-        from impact.report.i18n import check_lang
-
-        check_lang(lang)
-    if timeout is not None and timeout <= 0:
-        raise ConfigError(f"timeout must be a positive number of seconds (got {timeout})")
+    paths, timeout = _check_options(paths, out, jobs=jobs, lang=lang, force=force, executor=executor,
+                                    scheduler=scheduler, timeout=timeout, seed=seed, pdf=pdf, progress=progress)
     folders = find_initiatives(paths)
     if not folders:
         raise ConfigError(f"no initiative.yaml found under {', '.join(map(str, paths))}")

@@ -138,12 +138,45 @@ def prepare(initiative: Initiative, data: pd.DataFrame | None = None) -> pd.Data
     return frame
 
 
+def _check_applies(initiative: Initiative, estimator: str) -> None:
+    """Refuse, naming the missing setting, an estimator the initiative's columns cannot feed.
+
+    A robustness estimator is not checked by :func:`validate_initiative` (only
+    the headline is): without this, ``event_study`` on data without a cohort
+    column would reach the library with ``cohort=None``.
+    """
+    from impact.report.initiative import ESTIMATORS
+
+    spec, design = initiative.data_spec, initiative.design
+    if estimator not in ESTIMATORS:
+        raise ConfigError(f"design.estimator: unknown estimator {estimator!r}; use one of {', '.join(ESTIMATORS)}")
+    if estimator in ("event_study", "callaway_santanna", "sun_abraham", "imputation") and not spec.get("cohort"):
+        raise ConfigError(f"{estimator} needs data.cohort (the first treated period of each unit); these data have none")
+    missing = [f"design.{k}" for k in ("treated_unit", "start") if design.get(k) is None]
+    if estimator == "synthetic_control" and missing:
+        raise ConfigError(f"synthetic_control needs design.treated_unit (the treated unit) and design.start (its first "
+                          f"treated period); {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set")
+    if estimator == "two_by_two" and not ((spec.get("treated") and spec.get("post")) or spec.get("cohort")):
+        raise ConfigError("two_by_two needs data.treated and data.post (0/1 columns) or data.cohort; "
+                          "these data have neither")
+    if estimator in ("twfe", "synthetic_did") and not (spec.get("treatment") or spec.get("cohort")):
+        raise ConfigError(f"{estimator} needs data.treatment (a 0/1 column) or data.cohort; these data have neither")
+
+
 def run_estimator(initiative: Initiative, data: pd.DataFrame, estimator: str | None = None):
-    """Fit one estimator on the initiative's (prepared) data and return its result."""
+    """Fit one estimator on the initiative's (prepared) data and return its result.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown estimator (naming the valid ones) or one that the
+        initiative's columns cannot feed (naming the missing setting).
+    """
     from impact import did
 
     spec, design = initiative.data_spec, initiative.design
     estimator = estimator or design.get("estimator", "twfe")
+    _check_applies(initiative, estimator)
     headline = estimator == design.get("estimator", "twfe")
     options = dict(design.get("options") or {}) if headline else {}
     alpha = design.get("alpha", 0.05)
@@ -178,17 +211,18 @@ def run_estimator(initiative: Initiative, data: pd.DataFrame, estimator: str | N
     if estimator == "synthetic_control":
         return did.synthetic_control(data, y, unit, time, design["treated_unit"], design["start"], alpha=alpha,
                                      **options)
-    if estimator == "synthetic_did":
-        options.setdefault("seed", design.get("seed"))
-        return did.synthetic_did(data, y, unit, time, spec.get("treatment") or "_treated_now", alpha=alpha, **options)
-    raise ImpactError(f"design.estimator: unknown estimator {estimator!r}")
+    options.setdefault("seed", design.get("seed"))  # synthetic_did, the last of ESTIMATORS
+    return did.synthetic_did(data, y, unit, time, spec.get("treatment") or "_treated_now", alpha=alpha, **options)
 
 
 def run_all(initiative: Initiative, data: pd.DataFrame | AggregateData, lang: str | None = None) -> dict:
     """The headline result and each robustness estimator's, keyed by name.
 
-    A robustness estimator that cannot run on these data is reported as its
-    error message rather than stopping the report; the headline must succeed.
+    A robustness estimator that cannot run on these data (an
+    :class:`~impact.errors.ImpactError`: a column it needs is not configured,
+    the data do not fit its design, the estimate does not exist) is reported
+    as its error message rather than stopping the report; the headline must
+    succeed. Any other exception is a bug and propagates.
     On :class:`AggregateData`, those that need unit-level data are skipped and
     the headline's notes say so (in ``lang``, default the initiative's).
     """
@@ -215,7 +249,7 @@ def run_all(initiative: Initiative, data: pd.DataFrame | AggregateData, lang: st
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 results[name] = run_estimator(initiative, data, name)
-        except (ImpactError, AttributeError, ImportError) as exc:
+        except ImpactError as exc:  # "does not apply here"; anything else is a bug and must surface
             results[name] = exc
     return results
 

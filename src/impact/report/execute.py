@@ -132,14 +132,6 @@ def failure_record(ident: str, title: str, step: str, message: str, cell: str = 
             "estimator": None, "estimate": None, "se": None, "ci_low": None, "ci_high": None}
 
 
-_ERROR_TEXT = {
-    "en": {"last_good": "The last good report, made {when}, is still available:", "open": "open it",
-           "none": "No earlier report of this initiative was produced.", "file": "Data file"},
-    "fr": {"last_good": "Le dernier rapport réussi, produit le {when}, reste disponible :", "open": "l'ouvrir",
-           "none": "Aucun rapport antérieur de cette initiative n'a été produit.", "file": "Fichier de données"},
-}
-
-
 def error_page(record: dict, lang: str = "en") -> str:
     """A self-contained HTML page naming the failing step, the message and the last good report, if any.
 
@@ -147,10 +139,18 @@ def error_page(record: dict, lang: str = "en") -> str:
     broken template must not hide the failure it reports), a plain page with
     the same content is built here.
     """
-    lang = lang if lang in ("en", "fr") else "en"
-    T = dict(_ERROR_TEXT[lang])
+    from impact.report.i18n import labels, languages
+
+    # The words come from the catalogue (templates/locale), so a new language's .po translates this page too.
+    try:
+        lang = lang if lang in languages() else "en"
+        L = labels(lang)
+    except Exception:  # a broken catalogue must not hide the failure this page reports
+        lang, L = "en", {}
     last = record.get("last_good")
-    T["last_good"] = T["last_good"].format(when=(last or {}).get("generated") or "?")
+    T = {"last_good": L.get("error_last_good", "{when}").format(when=(last or {}).get("generated") or "?"),
+         "open": L.get("error_open", "report.html"), "none": L.get("error_no_last_good", ""),
+         "file": L.get("error_data_file", "")}
     context = {"title": record.get("title") or record.get("id"), "step": record.get("step") or "",
                "message": record.get("error") or "", "cell": record.get("failing_cell") or "",
                "data_file": record.get("data_file") or "", "last_good": bool(last), "text": T}

@@ -8,22 +8,14 @@ report has already computed; nothing is estimated here.
 
 from __future__ import annotations
 
-import math
-
 from impact.report.i18n import fmt_money, fmt_number, fmt_pct, fmt_quantity, labels
+from impact.report.sanitize import finite
 from impact.report.templating import render
 from impact.report.wording import effect_digits, outcome_parts
 
 __all__ = ["glance_cards", "glance"]
 
 _SHARES = ("top_box", "proportion", "net_satisfaction")
-
-
-def _finite(x) -> bool:
-    try:
-        return x is not None and math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
 
 
 def _effect_card(initiative, result, lang: str) -> dict:
@@ -71,12 +63,13 @@ def glance_cards(initiative, result, lang: str, indicators=None, feedback=None, 
         card = _satisfaction_card(feedback, lang)
         if card:
             cards.append(card)
-    if appraisal is not None and _finite(appraisal.npv):
+    if appraisal is not None and finite(appraisal.npv) is not None:
         currency = (initiative.cost_benefit or {}).get("currency", "EUR")
         cards.append({"label": L["card_npv"], "value": fmt_money(appraisal.npv, lang, currency),
-                      "detail": f"{L['bcr']} {fmt_number(appraisal.bcr, lang, 2)}" if _finite(appraisal.bcr) else None,
+                      "detail": f"{L['bcr']} {fmt_number(appraisal.bcr, lang, 2)}" if finite(appraisal.bcr) is not None
+                      else None,
                       "tone": "good" if appraisal.npv >= 0 else "bad"})
-    if mc is not None and _finite(mc.prob_npv_negative):
+    if mc is not None and finite(mc.prob_npv_negative) is not None:
         p = float(mc.prob_npv_negative)
         # "0 %" from a finite number of draws would read as "impossible": say "below 1 %".
         value = f"<\u00a0{fmt_pct(0.01, lang, 0)}" if p < 0.005 else fmt_pct(p, lang, 0)

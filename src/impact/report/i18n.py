@@ -80,6 +80,8 @@ def check_lang(lang: str) -> str:
     from impact.errors import ConfigError
 
     known = languages()
+    if not isinstance(lang, str):
+        raise ConfigError(f"lang must be a language code such as 'fr' (got {lang!r}); one of {', '.join(known)}")
     if lang not in known:
         raise ConfigError(
             f"lang must be one of {', '.join(known)} (got {lang!r}); to add a language, copy "

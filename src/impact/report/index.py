@@ -10,7 +10,6 @@ strings only.
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from pathlib import Path
@@ -19,7 +18,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from impact.report.i18n import fmt_interval, fmt_money, fmt_number, fmt_pct, fmt_quantity, labels, languages
-from impact.report.sanitize import cell_frame, for_cell
+from impact.report.sanitize import cell_frame, finite, for_cell
 from impact.report.templating import render
 from impact.report.wording import effect_digits, outcome_parts
 
@@ -65,14 +64,6 @@ def _lang(record: dict, default: str) -> str:
     return lang if lang in languages() else default
 
 
-def _num(x) -> float | None:
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
-
-
 def _scale(lo: float, hi: float, width: float = 290.0, left: float = 5.0):
     """Map [lo, hi] (zero always inside) to SVG x positions."""
     lo, hi = min(lo, 0.0), max(hi, 0.0)
@@ -82,7 +73,7 @@ def _scale(lo: float, hi: float, width: float = 290.0, left: float = 5.0):
 
 
 def _effect_row(r: dict, lang: str) -> dict | None:
-    est, lo, hi = _num(r.get("estimate")), _num(r.get("ci_low")), _num(r.get("ci_high"))
+    est, lo, hi = finite(r.get("estimate")), finite(r.get("ci_low")), finite(r.get("ci_high"))
     if r.get("status") != "ok" or None in (est, lo, hi):
         return None
     noun, unit = outcome_parts(str(r.get("outcome_label") or r.get("outcome") or ""))
@@ -94,7 +85,7 @@ def _effect_row(r: dict, lang: str) -> dict | None:
 
 
 def _money_rows(records: list[dict], lang: str) -> list[dict]:
-    items = [(r, _num(r.get("pv_costs")), _num(r.get("npv"))) for r in records if r.get("status") == "ok"]
+    items = [(r, finite(r.get("pv_costs")), finite(r.get("npv"))) for r in records if r.get("status") == "ok"]
     items = [(r, c, n) for r, c, n in items if c is not None and n is not None]
     if not items:
         return []
@@ -138,9 +129,9 @@ def _table_row(r: dict, lang: str) -> dict:
     rl = _lang(r, lang)
     L = labels(rl)
     ok = r.get("status") == "ok"
-    est, lo, hi = (_num(r.get(k)) for k in ("estimate", "ci_low", "ci_high"))
+    est, lo, hi = (finite(r.get(k)) for k in ("estimate", "ci_low", "ci_high"))
     digits = effect_digits(est, lo or 0.0, hi or 0.0) if est is not None else 2
-    npv, bcr, risk = _num(r.get("npv")), _num(r.get("bcr")), _num(r.get("prob_npv_negative"))
+    npv, bcr, risk = finite(r.get("npv")), finite(r.get("bcr")), finite(r.get("prob_npv_negative"))
     counts = _indicator_counts(r)
     total = sum(counts.values())
     good = counts["met"] + counts["on_track"]
@@ -166,8 +157,8 @@ def _table_row(r: dict, lang: str) -> dict:
 def _cards(records: list[dict], lang: str) -> list[dict]:
     L = labels(lang)
     ok = [r for r in records if r.get("status") == "ok"]
-    clear = [r for r in ok if (_num(r.get("ci_low")) or 0) > 0 or (_num(r.get("ci_high")) or 0) < 0]
-    with_npv = [r for r in ok if _num(r.get("npv")) is not None]
+    clear = [r for r in ok if (finite(r.get("ci_low")) or 0) > 0 or (finite(r.get("ci_high")) or 0) < 0]
+    with_npv = [r for r in ok if finite(r.get("npv")) is not None]
     positive = [r for r in with_npv if r["npv"] >= 0]
     counts = {s: sum(_indicator_counts(r)[s] for r in records) for s in STATUSES}
     total = sum(counts.values())

@@ -13,6 +13,10 @@ message. Each medium fails or misbehaves differently:
   ``+``, ``-``, ``@``, tab and carriage return.
 - Console: an escape sequence (``ESC [``) can rewrite the terminal.
 
+Numbers read back from a ``summary.json`` (or handed over by a result) can be
+missing, text, infinite or NaN: :func:`finite` makes them a float or None,
+for JSON (which has no NaN), the index and the console alike.
+
 Every function here takes any value and never raises.
 """
 
@@ -22,7 +26,7 @@ import html
 import math
 import re
 
-__all__ = ["clean_text", "for_html", "for_cell", "for_console", "cell_frame"]
+__all__ = ["clean_text", "for_html", "for_cell", "for_console", "cell_frame", "finite"]
 
 # C0 controls except tab and newline, DEL, C1 controls, lone surrogates (unencodable in UTF-8).
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -85,3 +89,19 @@ def for_console(value) -> str:
     """Text for a terminal: control characters shown as ``\\x1b``-style escapes, newlines kept."""
     text = _text(value).replace("\r\n", "\n")
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
+
+
+def finite(value) -> float | None:
+    """``value`` as a finite float, or None when it is missing, not a number (a boolean neither), infinite or NaN.
+
+    JSON has no NaN or infinity, and a summary edited by hand may hold text
+    or a number too large for a float: each of these reads as "no number"
+    rather than stopping the index or the summary.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None

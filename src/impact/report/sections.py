@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +25,7 @@ from impact.report.i18n import (
     fmt_quantity,
     labels,
 )
+from impact.report.sanitize import finite
 from impact.report.suppress import masked_group_means
 from impact.report.templating import render
 from impact.report.wording import effect_digits, effect_sentence, method_name, method_words, note_words, outcome_parts
@@ -323,13 +323,6 @@ def provenance_table(prov: dict, lang: str) -> str:
     return _table(rows, lang, heading=L["appendix"])
 
 
-def _num(x):
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
 def summary_record(initiative, result, appraisal=None, mc=None, verdict_html: str = "", prov: dict | None = None,
                    pretrend_p=None, lang: str = "en", indicators=None, feedback=None) -> dict:
     """The ``summary.json`` record of one initiative (status is set by the runner).
@@ -348,21 +341,21 @@ def summary_record(initiative, result, appraisal=None, mc=None, verdict_html: st
         "outcome": initiative.data_spec["outcome"],
         "outcome_label": initiative.data_spec.get("outcome_label") or initiative.data_spec["outcome"],
         "currency": (initiative.cost_benefit or {}).get("currency", "EUR"),
-        "estimate": _num(result.estimate),
-        "se": _num(result.se),
-        "ci_low": _num(result.ci_low),
-        "ci_high": _num(result.ci_high),
-        "pvalue": _num(result.pvalue),
+        "estimate": finite(result.estimate),
+        "se": finite(result.se),
+        "ci_low": finite(result.ci_low),
+        "ci_high": finite(result.ci_high),
+        "pvalue": finite(result.pvalue),
         "n_obs": int(result.n_obs),
-        "pretrend_pvalue": _num(pretrend_p),
+        "pretrend_pvalue": finite(pretrend_p),
         "pretrend_test": getattr(pretrend_p, "test", None),
         "verdict": html.unescape(verdict_html.replace("</p><p>", " ").replace("<p>", "").replace("</p>", "")),
         "provenance": prov or {},
     }
     if appraisal is not None:
-        record.update(npv=_num(appraisal.npv), bcr=_num(appraisal.bcr), pv_costs=_num(appraisal.pv_costs),
-                      pv_benefits=_num(appraisal.pv_benefits))
-        record["prob_npv_negative"] = _num(mc.prob_npv_negative) if mc is not None else None
+        record.update(npv=finite(appraisal.npv), bcr=finite(appraisal.bcr), pv_costs=finite(appraisal.pv_costs),
+                      pv_benefits=finite(appraisal.pv_benefits))
+        record["prob_npv_negative"] = finite(mc.prob_npv_negative) if mc is not None else None
     if indicators:
         record["indicators"] = [r.to_record() for r in indicators]
     if feedback is not None:
