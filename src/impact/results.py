@@ -132,11 +132,14 @@ class SummaryText(str):
     notebook renders :meth:`_repr_html_`, as statsmodels' ``Summary`` does.
     """
 
-    __slots__ = ("_html",)
+    __slots__ = ("_html", "_source")
 
-    def __new__(cls, text: str, html_text: str = ""):
+    def __new__(cls, text: str, html_text: str = "", *, source: "Summary | None" = None):
         obj = super().__new__(cls, text)
         obj._html = html_text
+        # The Summary the text came from: its HTML is built only when a notebook asks for it, since
+        # print(result.summary()) in a script or a log never shows it.
+        obj._source = source
         return obj
 
     def __repr__(self) -> str:
@@ -148,13 +151,15 @@ class SummaryText(str):
 
     def as_html(self) -> str:
         """The HTML table."""
+        if not self._html and self._source is not None:
+            self._html = self._source.as_html()
         return self._html or f"<pre>{html.escape(str.__str__(self))}</pre>"
 
     def _repr_html_(self) -> str:
         return self.as_html()
 
     def __reduce__(self):
-        return (SummaryText, (str.__str__(self), self._html))
+        return (SummaryText, (str.__str__(self), self.as_html()))
 
 
 class SummaryDisplay:
@@ -190,7 +195,7 @@ class Summary:
 
     def as_text(self) -> SummaryText:
         """The summary as text, a :class:`SummaryText` (a ``str`` that also renders as HTML in notebooks)."""
-        return SummaryText(self._text(), self.as_html())
+        return SummaryText(self._text(), source=self)
 
     def __str__(self) -> str:
         return self._text()
