@@ -36,3 +36,47 @@ def test_built_in_work_is_explained_where_it_is_true():
 def test_true_hints_still_given():
     with pytest.raises(ConfigError, match="gname= is R did's name; use cohort="):
         did.callaway_santanna(None, gname="g")
+
+
+IN_MEMORY = {
+    "sun_abraham": dict(outcome="y", unit="u", time="t", cohort="g"),
+    "imputation": dict(outcome="y", unit="u", time="t", cohort="g"),
+    "bacon_decomposition": dict(outcome="y", unit="u", time="t", cohort="g"),
+    "synthetic_control": dict(outcome="y", unit="u", time="t", treated_unit=1, start=3),
+    "synthetic_did": dict(outcome="y", unit="u", time="t", treatment="d"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(IN_MEMORY))
+def test_a_path_to_an_in_memory_estimator_says_how_to_load_it(name, tmp_path):
+    from impact.errors import DataError
+
+    path = str(tmp_path / "panel.csv")
+    with pytest.raises(DataError) as info:
+        getattr(did, name)(path, **IN_MEMORY[name])
+    text = str(info.value)
+    assert text.startswith(f"data must be a pandas DataFrame (got str {path!r})")
+    assert "only callaway_santanna, twfe, event_study and two_by_two read data out of core" in text
+    assert text.endswith(f"for this estimator load the file first: data = impact.data.read_table({path!r})")
+
+
+@pytest.mark.parametrize("data, fix", [
+    (["a.parquet", "b.parquet"], "pd.concat(map(impact.data.read_table, paths))"),
+    ("exports/*.csv", "pd.concat(map(impact.data.read_table, glob.glob('exports/*.csv')))"),
+    ({"y": [1.0]}, "data = pd.DataFrame(...)"),
+    (None, "pass a long-form table, one row per unit and period"),
+])
+def test_other_non_frames_get_their_own_fix(data, fix):
+    from impact.errors import DataError
+
+    with pytest.raises(DataError, match="data must be a pandas DataFrame") as info:
+        did.sun_abraham(data, "y", "u", "t", "g")
+    assert fix in str(info.value)
+
+
+def test_a_duckdb_relation_is_fetched():
+    duckdb = pytest.importorskip("duckdb")
+    from impact.errors import DataError
+
+    with pytest.raises(DataError, match=r"got DuckDBPyRelation\): only callaway_santanna.*data = relation.df\(\)"):
+        did.bacon_decomposition(duckdb.sql("select 1 as y"), "y", "u", "t", "g")

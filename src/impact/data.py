@@ -78,14 +78,52 @@ def _rows(index, mask, limit: int = 5) -> str:
     return head + ", ".join(show(r) for r in rows) + (f" and {more} more" if more > 0 else "")
 
 
+#: The estimators that take a path, a glob or a DuckDB relation in place of a DataFrame (API.md, Scale).
+OUT_OF_CORE = ("callaway_santanna", "twfe", "event_study", "two_by_two")
+
+
+def _not_a_frame(data) -> str:
+    """Why ``data`` is refused and how to turn it into the DataFrame an in-memory estimator needs."""
+    import os
+
+    head = f"data must be a pandas DataFrame (got {type(data).__name__}"
+    files = [data] if isinstance(data, (str, os.PathLike)) else (
+        list(data) if isinstance(data, (list, tuple)) and data
+        and all(isinstance(d, (str, os.PathLike)) for d in data) else None)
+    module = type(data).__module__.split(".")[0]
+    only = f"only {', '.join(OUT_OF_CORE[:-1])} and {OUT_OF_CORE[-1]} read data out of core"
+    if files is not None:
+        name = str(files[0])
+        if len(files) > 1 or any(c in name for c in "*?["):
+            load = (f"load the files first, e.g. data = pd.concat(map(impact.data.read_table, "
+                    f"glob.glob({name!r})))" if len(files) == 1 else
+                    "load the files first, e.g. data = pd.concat(map(impact.data.read_table, paths))")
+        else:
+            load = f"load the file first: data = impact.data.read_table({name!r})"
+        got = repr(name) if len(files) == 1 else f"of {len(files)} paths"
+        return f"{head} {got}): {only} (from a path, a glob or a DuckDB relation); for this estimator {load}"
+    if module == "duckdb":
+        return f"{head}): {only}; for this estimator fetch the relation first: data = relation.df()"
+    if module == "polars":
+        fix = "data.collect().to_pandas()" if type(data).__name__ == "LazyFrame" else "data.to_pandas()"
+        return f"{head}): convert the polars table first: data = {fix}"
+    if isinstance(data, pd.Series):
+        return f"{head}): pass the whole long-form table (one row per unit and period), not one column"
+    if data is None:
+        return f"{head}): pass a long-form table, one row per unit and period"
+    return f"{head}): build a long-form table first, one row per unit and period: data = pd.DataFrame(...)"
+
+
 def check_columns(data: pd.DataFrame, **roles: str | Sequence[str] | None) -> None:
     """Check that every named column exists; the message names the role and suggests a fix.
 
     ``check_columns(df, outcome="delay", unit="city")`` raises
-    ``DataError("outcome column 'delai' not found; did you mean 'delay'? ...")``.
+    ``DataError("outcome column 'delai' not found; did you mean 'delay'? ...")``. Anything but a
+    DataFrame is refused with the way to load it: a path gets :func:`read_table`, a DuckDB relation
+    ``.df()``, a polars table ``.to_pandas()``.
     """
     if not isinstance(data, pd.DataFrame):
-        raise DataError(f"data must be a pandas DataFrame (got {type(data).__name__})")
+        raise DataError(_not_a_frame(data))
     available = [str(c) for c in data.columns]
     for role, names in roles.items():
         if names is None:
