@@ -104,6 +104,22 @@ def test_event_study_equals_in_memory(unbalanced_file, cohort_stats, cluster, wi
         _same(mem, event_study(path, "y", "id", "t", "g", cluster=cluster))  # straight from the file
 
 
+@pytest.mark.parametrize("share", [0.0, 0.2])
+def test_window_without_binning_drops_rows_as_in_memory(tmp_path, share):
+    # bin_endpoints=False drops treated rows outside the window: each group keeps the periods in it (their
+    # moments are already in the statistics), units left without rows leave, balanced panels included.
+    df = _unbalanced(seed=4, share=share, cohorts=(0, 1, 3, 5, 6, 9))
+    path = _write(df, tmp_path)
+    for cluster in (None, "region"):
+        st = panel_statistics(path, "y", "id", "t", cohort="g", cluster=cluster, unbalanced=True)
+        for window in ((-2, 1), (-1, 0)):
+            kw = dict(window=window, cluster=cluster, bin_endpoints=False)
+            mem, ooc = event_study(df, "y", "id", "t", "g", **kw), event_study(st, "y", "id", "t", "g", **kw)
+            _same(mem, ooc)
+            assert ooc.assumptions["Window"] == mem.assumptions["Window"] == f"{window[0]}..{window[1]}"
+    assert share == 0 or ooc.n_units < df["id"].nunique()  # units seen only outside (-1, 0) are gone
+
+
 def test_glob_duckdb_relation_and_saved_statistics(unbalanced_file, tmp_path):
     import duckdb
 
@@ -251,8 +267,6 @@ def test_errors_name_the_culprit(tmp_path):
     path = _write(never, tmp_path, "never.parquet")
     with pytest.raises(DataError, match="no treated unit: every value of 'd' means untreated"):
         twfe(path, "y", "id", "t", "d")
-    with pytest.raises(ConfigError, match="bin_endpoints=False"):
-        event_study(_write(_unbalanced(), tmp_path), "y", "id", "t", "g", window=(-2, 2), bin_endpoints=False)
 
 
 def test_more_periods_than_a_pattern_holds_is_a_config_error(tmp_path):

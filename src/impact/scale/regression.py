@@ -129,8 +129,8 @@ class _Layout:
         return _Fit(f.beta, f.vcov, f.n_clusters, f.nobs, f.scores)
 
 
-def _layout(st) -> _Layout:
-    if common_pattern(st):
+def _layout(st, patterns: bool = False) -> _Layout:
+    if common_pattern(st) and not patterns:
         # Balanced apart from periods without any row (they only have no period effect).
         sub, codes = observed_columns(st)
         gr = merge_groups(sub, sub.keys)
@@ -212,25 +212,31 @@ def event_study(data, outcome, unit, time, cohort, window=None, reference=-1, cl
     """Dynamic TWFE event study from per-cohort statistics; see :func:`impact.did.event_study` (same result).
 
     Balanced or not: on an unbalanced panel the statistics are grouped by cohort and pattern of observed
-    periods (:mod:`impact.scale.unbalanced_fe`).
+    periods (:mod:`impact.scale.unbalanced_fe`). With a ``window`` and ``bin_endpoints=False`` the rows of
+    treated units outside it are dropped as in memory: each group keeps its periods inside the window,
+    whose moments the statistics already hold.
     """
     alpha = check_alpha(alpha)
     reference = check_int("reference", reference)
     if reference >= 0:
         raise ConfigError(f"reference must be a pre-treatment event time such as -1 (got {reference})")
     win = _check_window(window, reference)
-    if win is not None and not bin_endpoints:
-        raise ConfigError("bin_endpoints=False drops the rows outside the window, which unbalances the panel; out of "
-                          "core, keep bin_endpoints=True or load the data into a DataFrame")
     full = as_panel_stats(data, outcome, unit, time, cohort=cohort, cluster=cluster, unbalanced=True)
     cluster = cluster or unit
     # Event time counts calendar periods; a period without any row has no period effect (as in memory).
-    lay = _layout(full)
+    drop = win is not None and not bin_endpoints
+    lay = _layout(full, patterns=drop)
     T = len(full.periods)
     treated = (lay.keys >= 0) & (lay.keys < T)
     _need_both(treated, cohort, full.periods)
     event = np.where(treated[:, None], lay.codes[None, :] - lay.keys[:, None], 0)
-    if win is not None:
+    if drop:
+        # Rows of treated units outside the window are dropped, not pooled: fewer periods per unit.
+        pg = lay.groups.keep(~treated[:, None] | ((event >= win[0]) & (event <= win[1])))
+        lay = _Layout(pg.keys, pg.obs, lay.codes, lay.periods, pg, False)
+        treated = (lay.keys >= 0) & (lay.keys < T)
+        event = np.where(treated[:, None], lay.codes[None, :] - lay.keys[:, None], 0)
+    elif win is not None:
         event = np.clip(event, *win)
     observed = np.unique(event[treated[:, None] & lay.seen])
     if reference not in observed:
@@ -256,14 +262,16 @@ def event_study(data, outcome, unit, time, cohort, window=None, reference=-1, cl
         notes.append("staggered adoption: TWFE leads and lags can mix effects across periods; compare with "
                      "sun_abraham or callaway_santanna")
     return EventStudyResult(
-        method="Event study (dynamic TWFE)", **headline(head), n_obs=fit.nobs, n_units=full.n_units, alpha=alpha,
+        method="Event study (dynamic TWFE)", **headline(head), n_obs=fit.nobs,
+        n_units=int(round(float(lay.groups.n.sum()))) if drop else full.n_units, alpha=alpha,
         terms=terms, vcov=pd.DataFrame(fit.vcov, index=estimable, columns=estimable), reference=reference,
         **known_fields(EventStudyResult, n_clusters=fit.n_clusters, time_unit=_time_unit(full.periods),
                        scores=fit.scores),
         assumptions={
             "Identifying assumption": "parallel trends, no anticipation",
             "Reference period": f"event time {reference}",
-            "Window": "all event times" if win is None else f"{win[0]}..{win[1]} (end points binned)",
+            "Window": "all event times" if win is None else f"{win[0]}..{win[1]}" + (" (end points binned)"
+                                                                                     if bin_endpoints else ""),
             "Headline": "mean of post-adoption coefficients (equal weights)",
             "Standard errors": f"clustered by {cluster!r} ({fit.n_clusters} clusters, CRV1, t with G-1 df)",
             "Data": _data_note(lay, "cohort"),

@@ -86,6 +86,26 @@ class PatternGroups:
     cl_n: np.ndarray | None = None
     cl_sum: np.ndarray | None = None
 
+    def keep(self, obs: np.ndarray) -> "PatternGroups":
+        """The same units with only the periods ``obs`` (within theirs); units left without any leave.
+
+        The moments of the remaining periods are already held (every unit of a group has the same
+        periods), so dropping rows by key and period, as an event-study window does, needs no new scan.
+        """
+        obs = obs & self.obs
+        live = obs.any(axis=1)
+        o = obs.astype(float)
+        sub = dict(keys=self.keys[live], obs=obs[live], n=self.n[live], mean=(self.mean * o)[live],
+                   cov=None if self.cov is None else (self.cov * o[:, :, None] * o[:, None, :])[live])
+        if self.cl_index is None:
+            return PatternGroups(**sub)
+        cells = live[self.cl_group]
+        pos = np.cumsum(live) - 1
+        # Clusters whose units all left are no longer counted (as in memory, which counts the kept rows').
+        return PatternGroups(**sub, cl_index=np.unique(self.cl_index[cells], return_inverse=True)[1].ravel(),
+                             cl_group=pos[self.cl_group[cells]], cl_n=self.cl_n[cells],
+                             cl_sum=(self.cl_sum * o[self.cl_group])[cells])
+
 
 def _bits(patterns: np.ndarray, T: int) -> np.ndarray:
     return ((np.asarray(patterns, dtype=np.int64)[:, None] >> np.arange(T)[None, :]) & 1).astype(bool)
