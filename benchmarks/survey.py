@@ -127,6 +127,7 @@ def main(argv=None) -> None:
     t, design = best_of(args.repeat, lambda: SurveyDesign(data, weights="w", strata="stratum", psu="psu"))
     rows = [("SurveyDesign(...)", t, design.describe())]
     for label, fn in [
+        ('mean("score")', lambda: design.mean("score")),
         ('mean("score", by="region")', lambda: design.mean("score", by="region")),
         ('top_box("score", 8, by="region")', lambda: design.top_box("score", 8, by="region")),
         ('proportion("channel", by="region")', lambda: design.proportion("channel", by="region")),

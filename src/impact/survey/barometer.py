@@ -35,9 +35,9 @@ import numpy as np
 from scipy.special import expit, logit
 
 from impact.errors import ConfigError
-from impact.survey.estimate import _values, domains, fit, make_result, t_quantile
+from impact.survey.estimate import _values, domains, fit, headline_fit, make_result, t_quantile
 
-__all__ = ["CI_METHODS", "proportion_ci", "top_box", "net_satisfaction"]
+__all__ = ["CI_METHODS", "proportion_ci", "top_box", "net_satisfaction", "mirror_threshold"]
 
 CI_METHODS = ("logit", "wald", "wilson")
 
@@ -86,7 +86,7 @@ def top_box(design, column, threshold, by=None, where=None, ci="logit", min_cell
     a = np.where(respond, y >= threshold, 0.0).astype(float)
     dom = domains(design, by, where)
     fit_ = fit(design, a, None, respond, dom, "mean")
-    headline = fit_ if by is None else fit(design, a, None, respond, domains(design, None, where), "mean")
+    headline = headline_fit(design, a, None, respond, dom, "mean", fit_)
     return make_result(
         design, method=f"Share of {column} at or above {threshold:g}", statistic="top_box", column=column,
         dom=dom, fit_=fit_, headline=headline, terms_label=f"top_box({column}>={threshold:g})",
@@ -94,14 +94,44 @@ def top_box(design, column, threshold, by=None, where=None, ci="logit", min_cell
     )
 
 
-def net_satisfaction(design, column, satisfied, dissatisfied, by=None, where=None, min_cell_size=None):
+def mirror_threshold(satisfied, scale, where: str = "scale") -> float:
+    """The default ``dissatisfied`` cut: ``satisfied`` reflected about the middle of ``scale`` (low + high - satisfied).
+
+    Net satisfaction then counts as many bottom boxes as top boxes (the
+    barometer convention of the examples: 4 and 5 against 1 and 2 on a 1-5
+    scale). A ``satisfied`` at or below the middle has no such mirror.
+    """
+    if (not isinstance(scale, (list, tuple)) or len(scale) != 2
+            or any(isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) for v in scale)
+            or not scale[0] < scale[1]):
+        raise ConfigError(f"{where} must be [lowest, highest] answer, e.g. [0, 10] (got {scale!r})")
+    low = scale[0] + scale[1] - satisfied
+    if not low < satisfied:
+        raise ConfigError(
+            f"satisfied threshold {satisfied:g} is not above the middle of the scale {list(scale)}, so it has no "
+            "mirror image to count as dissatisfied; give dissatisfied= explicitly"
+        )
+    return low
+
+
+def net_satisfaction(design, column, satisfied, dissatisfied=None, by=None, where=None, min_cell_size=None, *,
+                     scale=None):
     """Share at or above ``satisfied`` minus share at or below ``dissatisfied``, by domain.
 
     The statistic is the domain mean of ``1{y >= satisfied} - 1{y <= dissatisfied}``,
     between -1 and 1, with a Student t interval; the frame adds the two
-    shares (``share_satisfied``, ``share_dissatisfied``).
+    shares (``share_satisfied``, ``share_dissatisfied``). Without
+    ``dissatisfied``, ``scale=(lowest, highest)`` sets it to the mirror image
+    of ``satisfied`` (:func:`mirror_threshold`).
     """
     _check_threshold("satisfied", satisfied)
+    if dissatisfied is None:
+        if scale is None:
+            raise ConfigError(
+                "net_satisfaction needs dissatisfied= (the highest answer counted as dissatisfied, e.g. satisfied=9, "
+                "dissatisfied=6 on 0-10) or scale=(lowest, highest) to count as many bottom answers as top ones"
+            )
+        dissatisfied = mirror_threshold(satisfied, scale)
     _check_threshold("dissatisfied", dissatisfied)
     if not dissatisfied < satisfied:
         raise ConfigError(
@@ -112,7 +142,7 @@ def net_satisfaction(design, column, satisfied, dissatisfied, by=None, where=Non
     down = np.where(respond, y <= dissatisfied, 0.0).astype(float)
     dom = domains(design, by, where)
     fit_ = fit(design, up - down, None, respond, dom, "mean")
-    headline = fit_ if by is None else fit(design, up - down, None, respond, domains(design, None, where), "mean")
+    headline = headline_fit(design, up - down, None, respond, dom, "mean", fit_)
     code = np.where(respond, dom.code, -1)
     inside = code >= 0
     weight = np.bincount(code[inside], weights=design._w[inside], minlength=len(dom.labels))

@@ -33,6 +33,7 @@ from scipy import sparse
 
 from impact.data import check_columns, show
 from impact.errors import ConfigError, DataError, EstimationError
+from impact.survey.checks import column_name
 
 __all__ = ["Margins", "margins", "rake_weights", "calibration_residuals"]
 
@@ -54,10 +55,20 @@ def margins(data: pd.DataFrame, population: Mapping[str, Mapping]) -> Margins:
             "margins must be a dict {column: {category: population count}}, e.g. "
             "{'sex': {'F': 5200, 'M': 4800}, 'age': {'<40': 4000, '40+': 6000}}"
         )
+    for i, name in enumerate(population):
+        column_name(f"margin {i + 1}", name, "margins are keyed by the column whose categories are counted")
     check_columns(data, **{f"margin {i + 1}": name for i, name in enumerate(population)})
     names, codes, targets, blocks, offset, sums = [], [], [], [], 0, []
     for name, counts in population.items():
-        counts = pd.Series(counts, dtype=float) if not isinstance(counts, pd.Series) else counts.astype(float)
+        if not isinstance(counts, (Mapping, pd.Series)) or len(counts) == 0:
+            raise ConfigError(
+                f"margin {name!r} must map each category of the column to its population count, e.g. "
+                f"{{'F': 5200, 'M': 4800}} (got {counts!r})"
+            )
+        try:
+            counts = pd.Series(counts, dtype=float) if not isinstance(counts, pd.Series) else counts.astype(float)
+        except (TypeError, ValueError):
+            raise ConfigError(f"margin {name!r}: population counts must be positive numbers (got {dict(counts)!r})") from None
         if counts.isna().any() or (counts <= 0).any() or not np.isfinite(counts).all():
             raise ConfigError(f"margin {name!r}: population counts must be positive numbers (got {counts.to_dict()})")
         column = data[name]
@@ -104,11 +115,13 @@ def rake_weights(weights: np.ndarray, spec: Margins, max_iter: int = 100, tol: f
     """
     w = np.array(weights, dtype=float, copy=True)
     matrix = w.reshape(len(w), -1)
+    # each margin's category-by-row indicator, built once: only the weights change between iterations
+    sums = [sparse.csr_matrix((np.ones(code.size), (code, np.arange(code.size))), shape=(target.size, code.size))
+            for code, target in zip(spec.codes, spec.targets)]
     for _ in range(max_iter):
         worst = 0.0
-        for code, target in zip(spec.codes, spec.targets):  # a few margins; every step is vectorised
-            counts = sparse.csr_matrix((np.ones(code.size), (code, np.arange(code.size))),
-                                       shape=(target.size, code.size)) @ matrix
+        for code, target, summed in zip(spec.codes, spec.targets, sums):  # a few margins; each step vectorised
+            counts = summed @ matrix
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = np.where(counts > 0, target[:, None] / counts, 1.0)
             worst = max(worst, float(np.max(np.abs(ratio - 1.0))))

@@ -16,6 +16,7 @@ import pandas as pd
 
 from impact.data import check_alpha, check_choice, check_columns, check_int, read_table, show
 from impact.errors import ConfigError, DataError
+from impact.survey.checks import column_name, column_names, finite_number
 from impact.survey.linearize import Layout
 from impact.survey.replicate import REPLICATE_TYPES, ReplicateSpec, replicate_spec
 
@@ -214,15 +215,19 @@ class SurveyDesign:
         min_cell_size: int = 11,
         alpha: float = 0.05,
     ):
-        if isinstance(replicate_weights, str):
-            replicate_weights = [replicate_weights]
+        for role, value in (("weights", weights), ("strata", strata), ("psu", psu), ("fpc", fpc), ("ssu", ssu),
+                            ("fpc2", fpc2)):
+            column_name(role, value)
+        if replicate_weights is not None:
+            replicate_weights = column_names("replicate_weights", replicate_weights)
         if isinstance(data, (str, Path)):
             data = read_table(data)  # a CSV, Excel or Parquet export of the survey
         check_columns(data, weights=weights, strata=strata, psu=psu, fpc=fpc, replicate_weights=replicate_weights,
                       ssu=ssu, fpc2=fpc2)
         check_choice("lonely_psu", lonely_psu, LONELY_PSU)
-        if not isinstance(nest, (bool, np.bool_)):
-            raise ConfigError(f"nest must be True or False (got {nest!r})")
+        for name, flag in (("nest", nest), ("mse", mse)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise ConfigError(f"{name} must be True or False (got {flag!r})")
         if len(data) == 0:
             raise DataError("data has no rows; a survey design needs respondents")
         self.data = data
@@ -255,8 +260,13 @@ class SurveyDesign:
             self.layout = self._layout(finite, check_lonely=False)
             self.df = self.replicates.df
         else:
-            if replicate_type is not None or fay_rho is not None:
-                raise ConfigError("replicate_type and fay_rho need replicate_weights= (the replicate weight columns)")
+            given = [name for name, value in (("replicate_type", replicate_type), ("fay_rho", fay_rho),
+                                              ("replicate_scale", replicate_scale),
+                                              ("replicate_rscales", replicate_rscales)) if value is not None]
+            given += ["mse"] * bool(mse)
+            if given:
+                raise ConfigError(f"{', '.join(given)} need{'s' * (len(given) == 1)} replicate_weights= (the replicate "
+                                  "weight columns); without them the variance is linearised")
             self.layout = self._layout(finite, check_lonely=True)
             self.df = max(self.layout.n_psus - self.n_strata, 1)
         self.ssu, self.fpc2 = ssu, fpc2
@@ -424,6 +434,7 @@ class SurveyDesign:
         if self.raked_on:
             raise ConfigError(f"this design is already raked on {', '.join(self.raked_on)}; rake the original design once with every margin")
         max_iter = check_int("max_iter", max_iter, minimum=1)
+        tol = finite_number("tol", tol, positive=True, hint="the largest relative gap to a margin, e.g. 1e-10")
         spec = code_margins(self.data, margins)
         raked = copy.copy(self)
         raked._w = rake_weights(self._w, spec, max_iter, tol)
@@ -506,9 +517,14 @@ class SurveyDesign:
 
         return top_box(self, column, threshold, by, where, ci, min_cell_size)
 
-    def net_satisfaction(self, column: str, satisfied, dissatisfied, by: str | None = None, where=None, *,
-                         min_cell_size: int | None = None):
-        """Share satisfied (``>= satisfied``) minus share dissatisfied (``<= dissatisfied``), by domain."""
+    def net_satisfaction(self, column: str, satisfied, dissatisfied=None, by: str | None = None, where=None, *,
+                         scale=None, min_cell_size: int | None = None):
+        """Share satisfied (``>= satisfied``) minus share dissatisfied (``<= dissatisfied``), by domain.
+
+        Without ``dissatisfied``, ``scale=(lowest, highest)`` gives it as the
+        mirror image of ``satisfied`` (top boxes minus as many bottom boxes:
+        4 on a 1-5 scale gives 2, 8 on 0-10 gives 2).
+        """
         from impact.survey.barometer import net_satisfaction
 
-        return net_satisfaction(self, column, satisfied, dissatisfied, by, where, min_cell_size)
+        return net_satisfaction(self, column, satisfied, dissatisfied, by, where, min_cell_size, scale=scale)

@@ -16,7 +16,7 @@ finite-population factor is left out (R's ``deff="replace"``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -25,13 +25,14 @@ from scipy import stats
 
 from impact.data import check_choice, check_columns, check_int, show
 from impact.errors import ConfigError, DataError
+from impact.survey.checks import answer_level, answer_levels, column_name, column_names, finite_number
 from impact.results import normal_ci, normal_pvalue
 from impact.survey.calibrate import calibration_residuals
 from impact.survey.linearize import Linearized, ratio_by_domain, stratified_variance, stratified_variance_dense
 from impact.survey.replicate import replicate_estimates, replicate_variance
 from impact.survey.results import SurveyResult
 
-__all__ = ["Domains", "Fit", "domains", "fit", "estimate_ratio", "estimate_proportion", "compare", "make_result"]
+__all__ = ["Domains", "Fit", "domains", "fit", "headline_fit", "estimate_ratio", "estimate_proportion", "compare", "make_result"]
 
 RESERVED = ("term", "estimate", "se", "ci_low", "ci_high", "pvalue", "level", "n_obs", "n_missing", "df", "deff", "masked")
 STATISTICS = ("mean", "proportion", "total", "top_box")
@@ -46,6 +47,7 @@ class Domains:
     code: np.ndarray
     labels: list
     by: str | None
+    inside: np.ndarray | None = None  # the rows selected by ``where`` (whatever their ``by``)
 
 
 def _where_mask(design, where) -> np.ndarray:
@@ -75,13 +77,14 @@ def domains(design, by, where) -> Domains:
     """Code the domains of ``by`` (a column, or a list of columns crossed) within ``where``."""
     mask = _where_mask(design, where)
     if by is None:
-        return Domains(np.where(mask, 0, -1), [None], None)
-    names = [by] if isinstance(by, str) else list(by)
+        return Domains(np.where(mask, 0, -1), [None], None, mask)
+    if isinstance(by, (list, tuple)) and not by:
+        raise ConfigError("by must name at least one column (got an empty list); leave by=None for all respondents")
+    names = column_names("by", by)
     check_columns(design.data, by=names)
     clash = [name for name in names if name in RESERVED]
-    if clash or not names:
-        raise ConfigError(f"by column {clash[0]!r} clashes with a result column name; rename it" if clash
-                          else "by must name at least one column")
+    if clash:
+        raise ConfigError(f"by column {clash[0]!r} clashes with a result column name; rename it")
     if len(names) == 1:
         codes, labels = pd.factorize(design.data[names[0]], sort=True)
         labels = list(labels)
@@ -98,7 +101,7 @@ def domains(design, by, where) -> Domains:
     code = np.where(code >= 0, remap[np.maximum(code, 0)], -1)
     if keep.size == 0:
         raise DataError(f"by column(s) {', '.join(map(repr, names))} missing for every row selected by where=")
-    return Domains(code, [labels[i] for i in keep], names[0] if len(names) == 1 else tuple(names))
+    return Domains(code, [labels[i] for i in keep], names[0] if len(names) == 1 else tuple(names), mask)
 
 
 def _by_columns(dom: Domains) -> dict:
@@ -127,6 +130,7 @@ class Fit:
     deff: np.ndarray
     lin: Linearized | None
     replicates: np.ndarray | None
+    undefined: np.ndarray | None = None  # domains without an estimate (a ratio whose denominator totals zero)
 
 
 def taylor_variance(design, z, rows, group, k: int) -> np.ndarray:
@@ -177,27 +181,77 @@ def fit(design, a, b, respond, dom: Domains, kind: str) -> Fit:
             f"{where} has no respondent with an answer (item non-response: {int(missing[empty[0]])}); "
             "drop that domain with where= or check the column"
         )
+    b_used = None if kind == "total" else (np.ones_like(a) if b is None else b)
+    lin = ratio_by_domain(design._w, a, b_used, code, k)
+    return _variances(design, lin, a, b, b_used, code, n, missing, kind)
+
+
+def _variances(design, lin: Linearized, a, b, b_used, code, n, missing, kind: str) -> Fit:
+    """Variances, replicates and design effects of the domain estimates in ``lin`` (rows coded by ``code``)."""
+    k = lin.estimate.size
     w = design._w
-    if kind == "total":
-        b_used = None
-    elif b is None:
-        b_used = np.ones_like(a)
-    else:
-        b_used = b
-    lin = ratio_by_domain(w, a, b_used, code, k)
-    if design.replicates is None:
-        variance = taylor_variance(design, lin.z, lin.rows, lin.group, k)
-        reps = None
-    else:
-        reps = replicate_estimates(a, b_used, code, k, design.replicates)
-        variance = replicate_variance(reps, lin.estimate, design.replicates)
-    u = a[lin.rows]
+    undefined = None
     if kind == "ratio":
-        u = u - lin.estimate[lin.group] * b[lin.rows]
-    srs = _srs_variance(lin, w[lin.rows], u, k, n, kind)
+        # A domain whose denominator totals zero has no ratio (R's svyratio prints NaN there). It is
+        # flagged and masked by make_result; its rows carry zero so that no NaN reaches another domain.
+        size = np.bincount(lin.group, weights=np.abs(w[lin.rows] * b[lin.rows]), minlength=k)
+        undefined = np.abs(lin.denominator) <= 1e-12 * size
+        if undefined.any():
+            lin = replace(lin, estimate=np.where(undefined, 0.0, lin.estimate),
+                          z=np.where(undefined[lin.group], 0.0, lin.z))
     with np.errstate(divide="ignore", invalid="ignore"):
+        if design.replicates is None:
+            variance = taylor_variance(design, lin.z, lin.rows, lin.group, k)
+            reps = None
+        else:
+            reps = replicate_estimates(a, b_used, code, k, design.replicates)
+            variance = replicate_variance(reps, lin.estimate, design.replicates)
+        u = a[lin.rows]
+        if kind == "ratio":
+            u = u - lin.estimate[lin.group] * b[lin.rows]
+        srs = _srs_variance(lin, w[lin.rows], u, k, n, kind)
         deff = variance / srs
-    return Fit(lin.estimate, variance, n.astype(int), missing, deff, lin, reps)
+    if undefined is not None and undefined.any():
+        nan = np.where(undefined, np.nan, 0.0)
+        lin = replace(lin, estimate=lin.estimate + nan)
+        variance, deff = variance + nan, deff + nan
+        if reps is not None:
+            reps = reps + nan[:, None]
+    return Fit(lin.estimate, variance, n.astype(int), missing, deff, lin, reps, undefined)
+
+
+def headline_fit(design, a, b, respond, dom: Domains, kind: str, fit_: Fit) -> Fit:
+    """The statistic over every respondent in ``where``: ``fit_`` itself without ``by``, else from ``fit_``'s pass.
+
+    When ``by`` is known for every row in ``where``, the headline's rows are
+    the union of the domains' rows: its totals are the sums of the domain
+    totals and its linearised variable is formed from the same rows, so
+    nothing is gathered, coded or counted a second time (a fresh fit would
+    do all of it again for every call with ``by``). Otherwise (rows in
+    ``where`` with ``by`` missing count in the headline only) it is fitted
+    on its own. Either way the numbers are those of ``by=None``.
+    """
+    if dom.by is None:
+        return fit_
+    inside = dom.code >= 0
+    if not np.array_equal(inside, dom.inside):
+        return fit(design, a, b, respond, Domains(np.where(dom.inside, 0, -1), [None], None, dom.inside), kind)
+    part = fit_.lin
+    rows = part.rows
+    num = np.array([part.numerator.sum()])
+    if kind == "total":
+        lin, b_used = Linearized(num, rows, np.zeros_like(part.group), part.z, num, None), None
+    else:
+        b_used = np.ones_like(a) if b is None else b
+        den = np.array([part.denominator.sum()])
+        weight = design._w[rows]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            estimate = num / den
+            z = (weight * a[rows] - estimate[0] * (weight if b is None else weight * b[rows])) / den[0]
+        lin = Linearized(estimate, rows, np.zeros_like(part.group), z, num, den)
+    code = np.where(inside & respond, 0, -1)
+    return _variances(design, lin, a, b, b_used, code, np.array([float(fit_.n_obs.sum())]),
+                      np.array([fit_.n_missing.sum()]), kind)
 
 
 @lru_cache(maxsize=256)
@@ -226,6 +280,8 @@ def make_result(design, *, method, statistic, column, dom: Domains, fit_: Fit, h
     columns.update(_by_columns(dom))
     columns.update(extra or {})
     masked = fit_.n_obs < cell
+    if fit_.undefined is not None:
+        masked |= fit_.undefined
     if statistic == "difference":
         # a difference is only as publishable as the smaller of its two domains
         masked[2] = masked[:2].any()
@@ -269,6 +325,7 @@ def _values(design, column: str, role: str = "column") -> tuple[np.ndarray, np.n
     """Numeric values and the answered flag; infinite values are an error, NaN is non-response."""
     from impact.survey.design import _numeric
 
+    column_name(role, column, "name one column; for several, call once per column", required=True)
     check_columns(design.data, **{role: column})
     y = _numeric(design.data, column, role)
     if np.isinf(y).any():
@@ -286,22 +343,36 @@ def estimate_ratio(design, kind, column, denominator, by, where, min_cell_size) 
         respond = respond & answered
     dom = domains(design, by, where)
     fit_ = fit(design, y, b, respond, dom, kind)
-    headline = fit_ if by is None else fit(design, y, b, respond, domains(design, None, where), kind)
+    headline = headline_fit(design, y, b, respond, dom, kind, fit_)
     name = f"{column}/{denominator}" if kind == "ratio" else column
+    notes = []
+    if headline.undefined is not None and headline.undefined[0]:
+        raise DataError(
+            f"denominator column {denominator!r} totals zero over the respondents selected{' by where=' * (where is not None)}, "
+            "so the ratio is undefined; check the column or the where= condition"
+        )
+    if fit_.undefined is not None and fit_.undefined.any():
+        names = [_domain_name(dom, label) for label, bad in zip(dom.labels, fit_.undefined) if bad][:5]
+        notes.append(f"{int(fit_.undefined.sum())} domain(s) masked because denominator {denominator!r} totals zero "
+                     f"there, so the ratio is undefined ({', '.join(names)}); R's svyratio prints NaN for them.")
     return make_result(
         design, method=f"Survey {kind} of {name}", statistic=kind, column=name, dom=dom, fit_=fit_,
-        headline=headline, terms_label=f"{kind}({name})", min_cell_size=min_cell_size,
+        headline=headline, terms_label=f"{kind}({name})", min_cell_size=min_cell_size, notes=notes,
     )
 
 
-def _levels(series: pd.Series, level):
+def _levels(series: pd.Series, level, several: bool = False):
+    """The answer levels to estimate: ``level`` (one value, or a list when ``several``) or every observed one."""
     values = pd.unique(series.dropna())
     if level is not None:
-        if not (series == level).any():
-            raise DataError(
-                f"level {level!r} does not occur in column {series.name!r} (values: {', '.join(map(str, values[:10]))})"
-            )
-        return [level]
+        levels = answer_levels("level", level) if several else [answer_level("level", level)]
+        for lev in levels:
+            if not (series == lev).any():
+                raise DataError(
+                    f"level {show(lev)} does not occur in column {series.name!r} "
+                    f"(values: {', '.join(map(show, values[:10]))})"
+                )
+        return levels
     try:
         return sorted(values)
     except TypeError:
@@ -312,13 +383,14 @@ def estimate_proportion(design, column, level, by, where, ci, min_cell_size) -> 
     """Share of each level of ``column`` by domain, with a logit, Wald or Wilson interval."""
     from impact.survey.barometer import CI_METHODS, proportion_ci
 
+    column_name("column", column, "name one column; for several, call once per column", required=True)
     check_columns(design.data, column=column)
     check_choice("ci", ci, CI_METHODS)
     series = design.data[column]
     respond = series.notna().to_numpy()
     dom = domains(design, by, where)
     frames, heads = [], []
-    levels = _levels(series, level)
+    levels = _levels(series, level, several=True)
     if len(levels) > MAX_LEVELS:
         raise ConfigError(
             f"column {column!r} has {len(levels)} distinct answers; a proportion per level needs a categorical "
@@ -327,7 +399,7 @@ def estimate_proportion(design, column, level, by, where, ci, min_cell_size) -> 
     for lev in levels:  # a handful of answer levels, each one vectorised pass over the rows
         a = (series == lev).to_numpy(dtype=float)
         fit_ = fit(design, a, None, respond, dom, "mean")
-        headline = fit_ if by is None else fit(design, a, None, respond, domains(design, None, where), "mean")
+        headline = headline_fit(design, a, None, respond, dom, "mean", fit_)
         result = make_result(
             design, method=f"Survey proportion of {column}", statistic="proportion", column=column, dom=dom,
             fit_=fit_, headline=headline, terms_label=f"proportion({column}={lev})", min_cell_size=min_cell_size,
@@ -364,6 +436,8 @@ def compare(design, column, by, statistic, level, groups, where, threshold, min_
         )
     dom = domains(design, by, where)
     if groups is not None:
+        if not isinstance(groups, (list, tuple, pd.Index, np.ndarray)):
+            raise ConfigError(f"groups must be a pair (first, second) of levels of {by!r} (got {groups!r})")
         groups = list(groups)
         missing = [g for g in groups if g not in dom.labels]
         if len(groups) != 2 or missing:
@@ -409,14 +483,21 @@ def compare(design, column, by, statistic, level, groups, where, threshold, min_
 
 def _statistic_variable(design, column, statistic, level, threshold):
     """The per-row variable whose domain mean (or total) is ``statistic``, the answered flag and a label."""
+    unused = [name for name, value, needs in (("threshold", threshold, "top_box"), ("level", level, "proportion"))
+              if value is not None and statistic != needs]
+    if unused:
+        raise ConfigError(f"{unused[0]}= is only used with statistic={'top_box' if unused[0] == 'threshold' else 'proportion'!r} "
+                          f"(got statistic={statistic!r}); drop it or change the statistic")
     if statistic in ("mean", "total"):
         y, respond = _values(design, column)
         return y, respond, f"{statistic}({column})"
     if statistic == "top_box":
         if threshold is None:
             raise ConfigError("statistic='top_box' needs threshold= (e.g. 8 on a 0-10 scale)")
+        cut = finite_number("threshold", threshold, hint="a number on the score's scale, e.g. 8 on 0-10")
         y, respond = _values(design, column)
-        return (y >= threshold).astype(float), respond, f"top_box({column}>={threshold})"
+        return (y >= cut).astype(float), respond, f"top_box({column}>={threshold})"
+    column_name("column", column, "name one column; for several, call once per column", required=True)
     check_columns(design.data, column=column)
     series = design.data[column]
     if level is None:

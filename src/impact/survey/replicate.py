@@ -36,6 +36,7 @@ import numpy as np
 from scipy import sparse
 
 from impact.errors import ConfigError, DataError
+from impact.survey.checks import finite_number
 
 __all__ = ["REPLICATE_TYPES", "ReplicateSpec", "replicate_spec", "replicate_estimates", "replicate_variance"]
 
@@ -103,11 +104,18 @@ def replicate_spec(
         "Fay": 1.0 / (n_rep * (1.0 - float(fay_rho or 0)) ** 2),
         "bootstrap": 1.0 / (n_rep - 1),
     }
-    scale = defaults[rtype] if scale is None else float(scale)
+    scale = defaults[rtype] if scale is None else finite_number(
+        "replicate_scale", scale, positive=True, hint=f"the overall variance multiplier; {rtype}'s default is "
+        f"{defaults[rtype]:g}")
     if rscales is not None:
-        rscales = np.asarray(rscales, dtype=float)
-        if rscales.shape != (n_rep,) or not np.isfinite(rscales).all() or (rscales < 0).any():
-            raise ConfigError(f"replicate_rscales must be {n_rep} non-negative numbers, one per replicate column")
+        given = rscales
+        try:
+            rscales = np.asarray(rscales, dtype=float)
+        except (TypeError, ValueError):
+            rscales = np.array([np.nan])
+        if isinstance(given, str) or rscales.shape != (n_rep,) or not np.isfinite(rscales).all() or (rscales < 0).any():
+            raise ConfigError(f"replicate_rscales must be {n_rep} non-negative numbers, one per replicate column "
+                              f"(got {given!r})")
     elif rtype == "JKn" or (rtype == "JK1" and finite is not None):
         if rtype == "JKn" and stratum is None:
             raise ConfigError("replicate_type='JKn' needs strata= (and psu=) to find each replicate's stratum, or replicate_rscales=")

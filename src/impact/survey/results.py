@@ -83,9 +83,11 @@ class SurveyResult(EffectResult):
         ]
         header += [(k, str(v)) for k, v in self.assumptions.items()]
         notes = list(self.notes)
-        if self.n_masked:
+        # rows without an estimate at all (a ratio over a zero denominator) are explained by their own note
+        small = int((self.terms["masked"] & self.terms["estimate"].notna()).sum())
+        if small:
             notes.append(
-                f"{self.n_masked} estimate(s) resting on fewer than {self.min_cell_size} respondents "
+                f"{small} estimate(s) resting on fewer than {self.min_cell_size} respondents "
                 "are masked (min_cell_size)."
             )
         return Summary(self.method, tuple(header), self.to_frame(), tuple(notes))
