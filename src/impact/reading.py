@@ -7,6 +7,7 @@ a note; :mod:`impact.data` re-exports it with the panel checks.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -26,7 +27,40 @@ _ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 # --------------------------------------------------------------------------- reading
 
 
+#: Byte-order marks, longest first: a UTF-32 little-endian mark begins with the UTF-16 one.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """``"utf-16-le"``/``"utf-16-be"`` when every other byte of the start is NUL (ASCII text in UTF-16), else None."""
+    head = raw[:4096]
+    if len(head) < 4 or b"\x00" not in head:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
+
+
 def _decode(raw: bytes, path: Path) -> str:
+    """Text of a file: by its byte-order mark (Excel's "Unicode text" is UTF-16 with one), else UTF-8, cp1252."""
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise DataError(f"data file {str(path)!r} starts with a {encoding.upper().replace('-SIG', '')} "
+                                f"byte-order mark but is not valid {encoding.upper().replace('-SIG', '')} "
+                                f"(byte {exc.start}); re-export it as UTF-8 CSV") from None
+    utf16 = _utf16_without_bom(raw)
+    if utf16 is not None:
+        try:
+            return raw.decode(utf16)
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: the NUL check below names the file
     for encoding in _ENCODINGS:
         try:
             return raw.decode(encoding)
@@ -54,7 +88,10 @@ def _sniff_csv(text: str) -> tuple[str, str]:
 
 def _is_comma_decimal(field: str) -> bool:
     head, _, tail = field.lstrip("-").partition(",")
-    return bool(tail) and head.replace(" ", "").replace("\u202f", "").isdigit() and tail.isdigit()
+    # Thousands may be grouped by a space, a no-break space (U+00A0, Excel's), a narrow one (U+202F) or,
+    # with a decimal comma, a point (1.234,5).
+    head = re.sub(r"[ \u00a0\u202f]", "", head)
+    return bool(tail) and tail.isdigit() and (head.isdigit() or re.fullmatch(r"\d{1,3}(?:\.\d{3})+", head) is not None)
 
 
 #: Cells read as missing in an otherwise numeric column (case-insensitive), as statistical offices and
@@ -77,11 +114,34 @@ def _to_number(text: pd.Series, decimal: str) -> pd.Series:
     return pd.to_numeric(text, errors="coerce")
 
 
+#: Numbers whose thousands are grouped by the mark that is not the decimal one: 1,234.5 (decimal point) or
+#: 1.234,5 (decimal comma). Groups of exactly three digits, so 12,5 or 1.5 never match.
+_GROUPED = {".": re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$"), ",": re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?$")}
+
+
+def _grouped_numbers(text: pd.Series, numbers: pd.Series, decimal: str) -> pd.Series:
+    """``numbers`` with the cells written with a thousands mark (``1,234.5``; ``1.234,5``) read as numbers.
+
+    Decided for the whole column: only when every cell that holds the grouping mark is such a number, so a
+    column mixing ``1,234`` with ``12,5`` (a decimal comma in a comma-separated file) stays as it is.
+    """
+    group = "," if decimal == "." else "."
+    stripped = text.str.strip()
+    grouped = stripped.str.fullmatch(_GROUPED[decimal].pattern[1:-1]).fillna(False).to_numpy(dtype=bool)
+    if not grouped.any():
+        return numbers
+    marked = stripped.str.contains(group, regex=False).fillna(False).to_numpy(dtype=bool)
+    if (marked & ~grouped).any():
+        return numbers
+    plain = stripped.where(grouped).str.replace(group, "", regex=False).str.replace(decimal, ".", regex=False)
+    return numbers.mask(grouped, pd.to_numeric(plain, errors="coerce"))
+
+
 def _clean_columns(frame: pd.DataFrame, path: Path, decimal: str) -> pd.DataFrame:
     """Numeric columns written with missing-value tokens become numeric, with a note counting the tokens.
 
-    A text column in which every cell is a number or a missing token (``n.d.``, ``-``, ``s.o.``, ``NA``,
-    ``#N/A``...) is converted; the tokens are read as missing and a :class:`DroppedRowsWarning` counts them by
+    A text column in which every cell is a number (thousands grouped or not: ``1,234.5``, ``1.234,5``,
+    ``1 234,5``) or a missing token (``n.d.``, ``-``, ``s.o.``, ``NA``, ``#N/A``...) is converted; the tokens are read as missing and a :class:`DroppedRowsWarning` counts them by
     token with their rows, so that nothing is dropped unseen. Other text columns are left as they are (unit
     names, period strings); pandas' own markers (``NA``, ``#N/A``...) are read as missing there, as
     :func:`pandas.read_csv` does.
@@ -101,7 +161,7 @@ def _clean_columns(frame: pd.DataFrame, path: Path, decimal: str) -> pd.DataFram
         text = series.where(is_str).astype("string")
         lowered = text.str.strip().str.lower()
         token = lowered.isin(MISSING_TOKENS).fillna(False).to_numpy(dtype=bool)
-        numbers = _to_number(text, decimal)
+        numbers = _grouped_numbers(text, _to_number(text, decimal), decimal)
         number_cells = np.zeros(len(series), dtype=bool) if pure else np.asarray(
             series.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool)), dtype=bool)
         numeric_ok = (is_str & numbers.notna().to_numpy()) | number_cells | pd.isna(series).to_numpy()
