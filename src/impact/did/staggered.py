@@ -28,7 +28,7 @@ from scipy import stats
 from impact.data import check_alpha, check_choice, check_int, show
 from impact.did import aggregate as _agg
 from impact.did.drdid import panel_2x2, rc_2x2
-from impact.did.cs_data import _constant_within, prepare
+from impact.did.cs_data import _constant_within, cohort_statistics, prepare
 from impact.did.inference import BOOT_WEIGHTS, cluster_sums, infer, influence_vcov, multiplier_draws
 from impact.errors import ConfigError, DataError, DroppedRowsWarning, EstimationError, EstimationWarning
 from impact.did._args import accepts_r_names
@@ -47,8 +47,10 @@ _METHOD_LABEL = {
     "ipw": "inverse probability weighting (normalised)",
     "reg": "outcome regression",
 }
-# Tests switch this off to check that the matrix fast path and the general 2x2 path agree.
+# Tests switch these off to check that the per-cohort statistics, the matrix fast path and the
+# general 2x2 path agree.
 _FAST_PATH = True
+_SHARED_STATS = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,7 +65,11 @@ class GroupTimeResult(EffectResult):
     simultaneous band). The headline fields hold the ``simple`` aggregate.
 
     ``inffunc`` is the n_ids x n_cells influence-function matrix (ids are
-    units in a panel, observations in repeated cross-sections);
+    units in a panel, observations in repeated cross-sections), except in a
+    :class:`~impact.scale.estimators.StatsGroupTimeResult` (a balanced panel
+    without covariates or weights, with analytic standard errors, in memory
+    or out of core), where it holds a few pseudo-rows with the same
+    cross-products;
     ``cohort_code``/``period_code`` give each cell on the integer period scale
     and ``unit_cohort``/``unit_weights``/``cluster_codes`` describe the ids.
     With the bootstrap, ``boot_draws`` (n_boot x n_cells) and
@@ -491,6 +497,17 @@ def callaway_santanna(
                                        panel, covariates)
     raw = prepare(data, outcome, unit, time, cohort, covariates, weights, cluster, panel)
     T = len(raw.periods)
+    # prepare() rejects duplicate (unit, period) rows, so the row count tells balance.
+    if (_SHARED_STATS and _FAST_PATH and panel and not covariates and weights is None and n_boot == 0
+            and len(raw.y) == len(raw.units) * T):
+        # Every ATT(g, t), its analytic error and every aggregation follow from per-cohort statistics:
+        # the out-of-core code estimates, so both paths share one implementation (issue 13).
+        from impact.scale.estimators import cs_from_stats
+
+        st = cohort_statistics(raw, outcome, unit, time, cohort, cluster)
+        return cs_from_stats(st, cohort, dict(alpha=alpha, n_boot=n_boot, seed=seed, control=control, unit=unit,
+                                              cluster=cluster, anticipation=anticipation, base_period=base_period,
+                                              method=method, boot_weights=boot_weights, in_memory=True))
     row_cohort = np.where(raw.cohort >= T, -1, raw.cohort)  # treated after the sample: never treated in it
     tcode = raw.tcode
     notes = []
@@ -498,7 +515,7 @@ def callaway_santanna(
     # Units treated by the first period (allowing for anticipation) have no untreated pre-period.
     always = (row_cohort >= 0) & (row_cohort <= anticipation)
     if always.any():
-        n_drop = len(np.unique(raw.ids[always])) if panel else int(always.sum())
+        n_drop = len(np.unique(raw.unit_ids()[always])) if panel else int(always.sum())
         warnings.warn(
             f"dropped {n_drop} units ({int(always.sum())} rows) already treated in the first period "
             f"{show(raw.periods[0])}" + (f" (allowing for anticipation={anticipation})" if anticipation else "")
@@ -510,7 +527,7 @@ def callaway_santanna(
     keep = ~always
     if not (row_cohort[keep] < 0).any():
         if control == "never":
-            n_u = len(np.unique(raw.ids[keep]))
+            n_u = len(np.unique(raw.unit_ids()[keep]))
             raise DataError(
                 f"control='never' needs never-treated units; none of the {n_u} units has {cohort!r} 0 or missing "
                 "(or after the last period); use control='not_yet'"
@@ -521,7 +538,9 @@ def callaway_santanna(
         keep &= tcode < latest - anticipation
         notes.append(f"no never-treated units: the last cohort is used as comparison only, "
                      f"periods from {show(raw.periods[max(latest - anticipation, 0)])} on are dropped")
-    y, x, w, ids, row_cohort, tcode = raw.y, raw.x, raw.w, raw.ids, row_cohort, tcode
+    y, ids, row_cohort, tcode = raw.y, raw.unit_ids(), row_cohort, tcode
+    x = raw.x if raw.x is not None else np.ones((len(y), 1))
+    w = raw.w if raw.w is not None else np.ones(len(y))
     cl = raw.cluster
     units = raw.units
     if not keep.all():

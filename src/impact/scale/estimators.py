@@ -25,10 +25,10 @@ cells are exactly those of the unit-level influence functions.
 What cannot be computed from the statistics: covariates (they enter the
 comparison unit by unit), sampling weights and repeated cross-sections (a
 :class:`~impact.errors.ConfigError` says so and names the alternative).
-An unbalanced panel is exact for Callaway-Sant'Anna, from statistics by
-cohort and pattern of observed periods (:mod:`impact.scale.unbalanced`);
-TWFE and the event study need a balanced panel (a
-:class:`~impact.errors.DataError` with counts and examples otherwise). The
+An unbalanced panel is exact too, from statistics by key and pattern of
+observed periods (up to 62 periods): Callaway-Sant'Anna in
+:mod:`impact.scale.unbalanced`, TWFE and the event study in
+:mod:`impact.scale.unbalanced_fe`. The
 unit-level multiplier bootstrap is replaced by draws from the exact joint
 (Gaussian) distribution of the cells and cohort shares, from which the
 uniform band comes.
@@ -45,7 +45,6 @@ data compression for estimating linear models. arXiv:2102.11297.
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from dataclasses import dataclass, field, replace
 
@@ -57,12 +56,22 @@ from impact.did import staggered as _cs
 from impact.did.inference import cluster_sums, infer, influence_vcov
 from impact.errors import ConfigError, DataError, DroppedRowsWarning, EstimationError
 from impact.scale.groups import Groups, merge_groups
-from impact.scale.regression import event_study, two_by_two, twfe
 from impact.scale.stats import PanelStats, as_panel_stats
 
-__all__ = ["StatsGroupTimeResult", "callaway_santanna", "twfe", "event_study", "two_by_two"]
+__all__ = ["StatsGroupTimeResult", "callaway_santanna", "cs_from_stats", "twfe", "event_study", "two_by_two"]
 
 _LEVEL_NOTE = "out of core: exact from per-cohort sufficient statistics"
+_REGRESSION = ("twfe", "event_study", "two_by_two")
+
+
+def __getattr__(name):
+    # The regression estimators load on first use: the in-memory Callaway-Sant'Anna imports this
+    # module inside its first call, which a fresh process pays for (issue 13 times that call).
+    if name in _REGRESSION:
+        from impact.scale import regression
+
+        return getattr(regression, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,7 +155,7 @@ def callaway_santanna(data, outcome, unit, time, cohort, covariates=None, contro
     (R did's ``allow_unbalanced_panel``), from statistics by cohort and
     pattern of observed periods.
     """
-    seed = _results.check_seed(seed) if hasattr(_results, "check_seed") else seed
+    seed = _results.check_seed(seed)
     covariates, alpha = _cs._check_options(control, method, base_period, anticipation, n_boot, alpha, boot_weights,
                                            panel, covariates)
     _cs_unsupported(covariates, weights, panel, n_boot, boot_weights)
@@ -157,9 +166,32 @@ def callaway_santanna(data, outcome, unit, time, cohort, covariates=None, contro
         from impact.scale.unbalanced import callaway_santanna_unbalanced
 
         return callaway_santanna_unbalanced(st, cohort, options)
+    return cs_from_stats(st, cohort, options)
+
+
+def cs_from_stats(st: PanelStats, cohort: str, options: dict) -> StatsGroupTimeResult:
+    """ATT(g, t), their influence-function pseudo-rows and the result, from the statistics of a balanced panel.
+
+    The one implementation behind both paths: out of core (statistics from
+    SQL) and in memory (:func:`impact.did.callaway_santanna` on a balanced
+    panel without covariates or weights, with analytic standard errors;
+    statistics from :func:`impact.did.cs_data.cohort_statistics`), so the two
+    give the same numbers by construction. ``options`` holds the checked
+    arguments (``alpha``, ``n_boot``, ``seed``, ``control``, ``unit``,
+    ``cluster``, ``anticipation``, ``base_period``, ``method``,
+    ``boot_weights``) and ``in_memory`` (labels and notes only).
+
+    Each ATT(g, t) is the change of the cohort's mean minus the count-weighted
+    change of the comparison cohorts' means (every ``method`` coincides
+    without covariates); a unit's influence function is ``N / n_g`` times its
+    deviation from its group's change, so its cross-products follow from the
+    per-cohort covariance (module docstring).
+    """
     T = len(st.periods)
+    anticipation, control, method = options["anticipation"], options["control"], options["method"]
+    base_period = options["base_period"]
     keys = np.where(st.keys >= T, -1, st.keys)  # treated after the sample: never treated in it
-    notes = [_LEVEL_NOTE]
+    notes = [] if options.get("in_memory") else [_LEVEL_NOTE]
     always = (keys >= 0) & (keys <= anticipation)
     if always.any():
         n_drop = int(st.n[always].sum())
@@ -225,7 +257,10 @@ def _drop_keys(st: PanelStats, live: np.ndarray) -> PanelStats:
         return st
     if st.cluster is not None:
         keep = np.isin(st.cl_key, st.keys[live])
-        return replace(st, keys=st.keys[live], n=st.n[live], mean=st.mean[live], cl_index=st.cl_index[keep],
+        # Clusters left empty by the drop are renumbered away: the number of clusters enters the
+        # pre-test's degrees of freedom (aggregate.cov_degrees), as in memory.
+        cl_index = np.unique(st.cl_index[keep], return_inverse=True)[1].astype(np.int64)
+        return replace(st, keys=st.keys[live], n=st.n[live], mean=st.mean[live], cl_index=cl_index,
                        cl_key=st.cl_key[keep], cl_n=st.cl_n[keep], cl_sum=st.cl_sum[keep])
     return replace(st, keys=st.keys[live], n=st.n[live], mean=st.mean[live], cov=st.cov[live])
 
@@ -258,15 +293,19 @@ def _cs_result(st, gr, cells, att, psi, row_cohort, weight, cl_codes, N, T, note
     stat, pval, n_pre = _cs.r_wald_pretest(att, psi, ~post & (t_code != b_code), cl_codes, N)
     frame = _cs.cell_table(att, inf, alpha, labels, g_code, t_code, b_code, post)
     control, unit, cluster = args["control"], args["unit"], args["cluster"]
-    wald = "not available" if stat is None else f"chi2({n_pre}) = {stat:.3f}, p = {pval:.4g}"
+    in_memory = args.get("in_memory", False)
+    wald = ("not available" if stat is None else f"chi2({n_pre}) = {stat:.3f}, p = {pval:.4g} on every "
+            "pre-treatment ATT(g,t); over-rejects with many cells and few units, not the verdict")
     assumptions = {
         "Control group": "never treated" if control == "never" else "not yet treated (and never treated)",
         "Anticipation": f"{args['anticipation']} period(s)",
         "Base period": args["base_period"],
         "Estimation method": _cs._METHOD_LABEL[args["method"]] + " without covariates",
-        "Data": args.get("mode", "balanced panel") + ", out of core (per-cohort sufficient statistics)",
+        "Data": args.get("mode", "balanced panel") + ("" if in_memory else
+                                                      ", out of core (per-cohort sufficient statistics)"),
         "Identification": "staggered irreversible adoption; parallel trends; overlap",
-        "Inference": ("analytic (influence functions, exact from the statistics)" if n_boot == 0 else
+        "Inference": ("analytic (influence functions" + (")" if in_memory else ", exact from the statistics)")
+                      if n_boot == 0 else
                       f"{n_boot} Gaussian draws of the exact joint covariance (seed {seed}); "
                       f"uniform band critical value {inf.crit:.3f}"),
         "Clustering": f"{unit}" + (f" and {cluster}" if cluster not in (None, unit) else ""),
@@ -285,31 +324,20 @@ def _cs_result(st, gr, cells, att, psi, row_cohort, weight, cl_codes, N, T, note
         boot_cohort_draws=cohort_draws, crit=inf.crit, n_ids=N, n_boot=n_boot, seed=seed,
         boot_weights="gaussian (exact joint covariance)" if n_boot else args["boot_weights"], control=control,
         estimation_method=args["method"], base_period=args["base_period"], anticipation=args["anticipation"],
-        cohort_sizes=sizes,
+        cohort_sizes=sizes, r_pretest_stat=stat, r_pretest_pvalue=pval,
     )
-    fields = {f.name for f in dataclasses.fields(StatsGroupTimeResult)}
-    pretest_of = getattr(_cs, "_pretest", None)
-    if "r_pretest_stat" in fields and pretest_of is not None:
-        # The verdict's pre-test is the in-memory one (on the dynamic aggregation); R did's Wald beside it.
-        kwargs.update(r_pretest_stat=stat, r_pretest_pvalue=pval)
-        assumptions["R did's chi-squared Wald test"] = wald
-    else:
-        kwargs.update(pretest_stat=stat, pretest_pvalue=pval)
-        assumptions["Pre-test of parallel trends"] = "Wald " + wald
     res = StatsGroupTimeResult(**kwargs)
     head = res.aggregate("simple")
-    extra = {}
-    if "r_pretest_stat" in fields and pretest_of is not None:
-        pretest = pretest_of(res)
-        ordered = {k: v for k, v in assumptions.items() if k != "R did's chi-squared Wald test"}
-        ordered["Pre-test of parallel trends"] = (
-            "not available (no pre-treatment event time)" if pretest is None else
-            f"{pretest.label}, p = {pretest.pvalue:.4g} ({pretest.name}; leads {pretest.leads_text()})")
-        ordered["R did's chi-squared Wald test"] = wald
-        extra = dict(assumptions=ordered, pretest=pretest,
-                     pretest_stat=None if pretest is None else pretest.statistic,
-                     pretest_pvalue=None if pretest is None else pretest.pvalue)
+    # The verdict's pre-test (on the dynamic aggregation) first, R did's Wald figure after it.
+    pretest = _cs._pretest(res)
+    assumptions = dict(assumptions)  # the interim result keeps its own
+    assumptions["Pre-test of parallel trends"] = (
+        "not available (no pre-treatment event time)" if pretest is None else
+        f"{pretest.label}, p = {pretest.pvalue:.4g} ({pretest.name}; leads {pretest.leads_text()})")
+    assumptions["R did's chi-squared Wald test"] = wald
     return replace(res, method="Callaway-Sant'Anna group-time ATT (headline: simple aggregate)",
                    estimate=head.estimate, se=head.se, ci_low=head.ci_low, ci_high=head.ci_high, pvalue=head.pvalue,
-                   **extra)
+                   assumptions=assumptions, pretest=pretest,
+                   pretest_stat=None if pretest is None else pretest.statistic,
+                   pretest_pvalue=None if pretest is None else pretest.pvalue)
 
