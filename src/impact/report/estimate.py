@@ -112,30 +112,120 @@ def aggregate_data(initiative: Initiative) -> AggregateData | None:
     return AggregateData(coded=coded, stats=stats, files=tuple(str(f) for f in files))
 
 
+#: ``data.periods.frequency``: the calendar base, the step of one period on it, and how labels are written.
+FREQUENCIES = {"month": ("month", 1, "M"), "quarter": ("month", 3, "Q"), "year": ("month", 12, "Y"),
+               "week": ("day", 7, "D"), "day": ("day", 1, "D")}
+
+
+def calendar_scale(initiative: Initiative, scale):
+    """The calendar a report shows: ``scale`` itself, or dates when ``data.periods`` says what integer periods are.
+
+    ``data.periods: {start: 2022-01, frequency: month}`` reads the first
+    period of the data (the smallest value of ``time``) as January 2022 and
+    each step of ``time`` as one month, so that figures and tables show
+    ``Jan 2022`` rather than ``1``. Only the labels change: codes, estimates
+    and ``design.start`` stay on the data's own integers.
+
+    Raises
+    ------
+    ConfigError
+        When ``data.periods`` is malformed, or set while ``time`` already
+        holds dates (the data's own calendar wins; remove the setting).
+    """
+    from impact.periods import PeriodScale, infer_scale
+
+    periods = initiative.data_spec.get("periods")
+    if periods is None:
+        return scale
+    where = "data.periods"
+    if not isinstance(periods, dict) or set(periods) != {"start", "frequency"}:
+        raise ConfigError(f"{where}: must be {{start: <first period>, frequency: <{'|'.join(FREQUENCIES)}>}}, "
+                          f"e.g. {{start: 2022-01, frequency: month}} (got {periods!r})")
+    frequency, start = periods["frequency"], periods["start"]
+    if frequency not in FREQUENCIES:
+        raise ConfigError(f"{where}.frequency: must be one of {', '.join(FREQUENCIES)} (got {frequency!r})")
+    base, step, written = FREQUENCIES[frequency]
+    if scale.base != "int":
+        raise ConfigError(f"{where}: the time column {scale.column!r} already holds dates ({scale.frequency}s); "
+                          "data.periods is only for integer periods: remove it")
+    if isinstance(start, int) and not isinstance(start, bool) and frequency == "year":
+        start = f"{start:04d}"
+    try:
+        first = infer_scale(pd.Series([str(start)]), f"{where}.start")
+    except ImpactError:
+        first = None
+    if first is not None and base == "day" and first.base == "month" and first.written == "datetime":
+        # 2022-01-01 reads as a month; for days and weeks it is that day.
+        first = replace(first, base="day", start=int(np.datetime64(first.start, "M").astype("datetime64[D]").astype(int)))
+    if first is None or first.base != base or (frequency == "quarter" and first.start % 3) or (
+            frequency == "year" and first.start % 12):
+        example = {"month": "2022-01", "quarter": "2022Q1", "year": "2022", "week": "2022-01-03",
+                   "day": "2022-01-01"}[frequency]
+        raise ConfigError(f"{where}.start: {start!r} is not the first {frequency} of a calendar; write it like "
+                          f"{example}")
+    return PeriodScale(base=base, start=first.start, step=step * scale.step, n=scale.n, written=written,
+                       column=scale.column)
+
+
+#: Where :func:`prepare` keeps the calendar of the time column (``DataFrame.attrs``), beside the code columns.
+PERIODS_ATTR = "impact_periods"
+
+
 def prepare(initiative: Initiative, data: pd.DataFrame | None = None) -> pd.DataFrame | AggregateData:
     """Add the derived 0/1 columns an estimator may need (treatment, treated, post) from the cohort.
 
-    Without ``data``: the initiative's data, left on disk as
-    :class:`AggregateData` when they are a Parquet glob the report can use
-    from aggregate queries (:func:`aggregate_data`), else read and prepared.
+    Without ``data``: the data the initiative's checks read when it was
+    loaded with ``check_data`` (:attr:`Initiative.checked_data`, so a run
+    reads or scans its files once), else the initiative's data, left on disk
+    as :class:`AggregateData` when they are a Parquet glob the report can use
+    from aggregate queries (:func:`aggregate_data`), else read.
+
+    The calendar is computed here once for the whole report: the period code
+    of each row (``_tcode``), its cohort code (``_gcode``, with a cohort
+    column) and the calendar itself (``frame.attrs["impact_periods"]``), which
+    :func:`period_codes_of` hands to the design table and the trends figure.
     """
+    own = data is None and isinstance(initiative.checked_data, pd.DataFrame)
     if data is None:
-        agg = aggregate_data(initiative)
+        checked = initiative.checked_data
+        if isinstance(checked, AggregateData):
+            return checked
+        agg = None if own else aggregate_data(initiative)
         if agg is not None:
             return agg
-        data = initiative.read_data()
+        data = checked if own else initiative.read_data()
     spec = initiative.data_spec
-    frame = data.copy()
+    # The checked frame is the initiative's own, read for this run: no copy of what may be a large panel.
+    frame = data if own else data.copy()
     cohort, time = spec.get("cohort"), spec["time"]
-    if cohort and cohort in frame:
-        # Compare periods on their calendar codes: '07/2023' and Excel dates do not order as written.
-        _, tcode, gcode = period_codes(frame, time, cohort)
+    cohort = cohort if cohort and cohort in frame else None
+    # Compare periods on their calendar codes: '07/2023' and Excel dates do not order as written.
+    scale, tcode, gcode = period_codes(frame, time, cohort)
+    calendar_scale(initiative, scale)  # a wrong data.periods fails here, before any estimate
+    frame["_tcode"] = tcode
+    if gcode is not None:
         never = gcode < 0
+        frame["_gcode"] = gcode
         frame["_treated_group"] = (~never).astype(int)
         frame["_treated_now"] = ((~never) & (tcode >= gcode)).astype(int)
         started = gcode[gcode > 0]
         frame["_post"] = (tcode >= started.min()).astype(int) if started.size else 0
+    frame.attrs[PERIODS_ATTR] = scale
     return frame
+
+
+def period_codes_of(initiative: Initiative, frame: pd.DataFrame):
+    """The calendar, period codes and cohort codes of a frame, as :func:`impact.data.period_codes` gives them.
+
+    Read from what :func:`prepare` stored; computed only for a frame that
+    did not go through it.
+    """
+    spec = initiative.data_spec
+    scale = frame.attrs.get(PERIODS_ATTR)
+    cohort = spec.get("cohort") or None
+    if scale is not None and "_tcode" in frame and (cohort is None or "_gcode" in frame):
+        return scale, frame["_tcode"].to_numpy(), frame["_gcode"].to_numpy() if cohort else None
+    return period_codes(frame, spec["time"], cohort)
 
 
 def _check_applies(initiative: Initiative, estimator: str) -> None:

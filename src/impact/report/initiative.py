@@ -37,7 +37,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _TOP = {"id", "title", "description", "language", "owner", "data", "design", "cost_benefit", "report",
         "indicators", "feedback", "case_study"}
 _DATA = {"file", "outcome", "outcome_label", "unit", "time", "cohort", "treatment", "covariates", "panel", "count",
-         "treated", "post"}
+         "treated", "post", "periods"}
 _DESIGN = {"estimator", "options", "robustness", "event_window", "treated_unit", "start", "alpha", "better", "seed"}
 _CBA = {"currency", "monte_carlo", "rate", "schedule", "beta", "costs", "benefits", "effect_benefits", "base_year",
         "mid_year", "optimism_bias", "mcpf", "public_costs", "residual_value", "residual_year", "prices", "deflator",
@@ -46,10 +46,18 @@ _CBA = {"currency", "monte_carlo", "rate", "schedule", "beta", "costs", "benefit
 
 @dataclass(frozen=True)
 class Initiative:
-    """One initiative: its folder and its parsed, validated configuration."""
+    """One initiative: its folder and its parsed, validated configuration.
+
+    ``checked_data`` holds the data as the data checks read them (a
+    DataFrame, or :class:`impact.report.estimate.AggregateData` for a Parquet
+    glob left on disk) when the initiative was loaded with ``check_data``, so
+    that :func:`impact.report.estimate.prepare` estimates from what was
+    checked instead of reading (or scanning) the files again; None otherwise.
+    """
 
     folder: Path
     config: dict[str, Any] = field(repr=False)
+    checked_data: Any = field(default=None, repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -176,8 +184,13 @@ def validate_initiative(config: Any, folder: Path | None = None, check_data: boo
     With ``check_data`` and a ``folder``, also reads the data file and checks
     that the named columns exist and that the panel is usable.
     """
+    return _validate(config, folder, check_data)[0]
+
+
+def _validate(config: Any, folder: Path | None, check_data: bool) -> tuple[list[str], Any]:
+    """:func:`validate_initiative`'s problems, and the data as read by the data checks (None if not read)."""
     if not isinstance(config, dict):
-        return ["initiative.yaml: must be a mapping of keys to values"]
+        return ["initiative.yaml: must be a mapping of keys to values"], None
     # Texts may be given by language; the checks below see them resolved, as the report will.
     problems = check_texts(config)
     config = localise_config(config)
@@ -216,6 +229,7 @@ def validate_initiative(config: Any, folder: Path | None = None, check_data: boo
             problems.append(f"data.covariates: must be a list of column names (got {covariates!r})")
         if not isinstance(data.get("panel", True), bool):
             problems.append(f"data.panel: must be true or false (got {data['panel']!r})")
+        problems += _check_periods(data)
 
     design = config.get("design") or {}
     if not isinstance(design, dict):
@@ -294,20 +308,46 @@ def validate_initiative(config: Any, folder: Path | None = None, check_data: boo
 
     problems += check_evaluation(config, folder, check_data)
     # The data are checked even when the configuration has other problems, so that a user sees everything at once.
+    checked = None
     if check_data and folder is not None and _data_checkable(data):
-        problems += _check_data(Initiative(folder=folder, config=config))
-    return problems
+        found, checked = _check_data(Initiative(folder=folder, config=config))
+        problems += found
+    return problems, checked
 
 
 _ROLES = ("outcome", "unit", "time", "cohort", "treatment", "count", "treated", "post")
+
+
+def _check_periods(data: dict) -> list[str]:
+    """``data.periods`` as :func:`impact.report.estimate.calendar_scale` will read it, checked on integer periods.
+
+    Whether the time column really holds integers is known only from the data
+    (the check of the run itself refuses ``data.periods`` on dates).
+    """
+    if data.get("periods") is None:
+        return []
+    from impact.periods import PeriodScale
+    from impact.report.estimate import calendar_scale
+
+    integers = PeriodScale(base="int", start=1, step=1, n=1, written="int", column=str(data.get("time")))
+    try:
+        calendar_scale(Initiative(folder=Path("."), config={"data": data}), integers)
+    except ConfigError as exc:
+        return [str(exc)]
+    return []
 
 
 def _data_checkable(data: Any) -> bool:
     return isinstance(data, dict) and all(isinstance(data.get(k), str) and data[k] for k in ("file", "outcome", "unit", "time"))
 
 
-def _check_data(initiative: Initiative) -> list[str]:
-    """Problems of the data file, each with its location: unreadable, each missing column, an unusable panel."""
+def _check_data(initiative: Initiative) -> tuple[list[str], Any]:
+    """Problems of the data file, each with its location: unreadable, each missing column, an unusable panel.
+
+    Also returns the data as read (the frame, or the statistics of a Parquet
+    glob left on disk) when they pass, so that the run estimates from them
+    without a second read; None when they fail.
+    """
     from impact.data import check_columns, validate_panel
 
     spec = initiative.data_spec
@@ -316,16 +356,17 @@ def _check_data(initiative: Initiative) -> list[str]:
         from impact.report.estimate import aggregate_data
 
         # A Parquet glob the report reads out of core: its statistics query checks the columns and the panel.
-        if aggregate_data(initiative) is not None:
-            return []
+        agg = aggregate_data(initiative)
+        if agg is not None:
+            return [], agg
     except ImpactError as exc:
-        return [f"{where}: {exc}"]
+        return [f"{where}: {exc}"], None
     try:
         frame = initiative.read_data()
     except ImpactError as exc:
-        return [f"{where}: {exc}"]
+        return [f"{where}: {exc}"], None
     except OSError as exc:
-        return [f"{where}: cannot read the file ({exc.strerror or exc})"]
+        return [f"{where}: cannot read the file ({exc.strerror or exc})"], None
     # Only settings that are column names are checked here; the others are reported by validate_initiative.
     columns = {k: v for k in _ROLES if isinstance(v := spec.get(k), str) and v}
     covariates = [c for c in spec.get("covariates") or [] if isinstance(c, str)] if isinstance(spec.get("covariates"), list) else []
@@ -337,7 +378,7 @@ def _check_data(initiative: Initiative) -> list[str]:
         except ImpactError as exc:
             problems.append(f"data.{role} ({spec['file']}): {exc}")
     if problems:
-        return problems
+        return problems, None
     design = initiative.config.get("design") if isinstance(initiative.config.get("design"), dict) else {}
     options = design.get("options") if isinstance(design.get("options"), dict) else {}
     try:
@@ -353,8 +394,8 @@ def _check_data(initiative: Initiative) -> list[str]:
             require_untreated=options.get("control") != "not_yet",
         )
     except ImpactError as exc:
-        return [f"{where}: {exc}"]
-    return []
+        return [f"{where}: {exc}"], None
+    return [], frame
 
 
 def check_run(initiative: Initiative) -> tuple[list[str], list[str]]:
@@ -421,10 +462,10 @@ def load_initiative(path: str | Path, check_data: bool = False, lang: str | None
         raise ConfigError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{file}: not valid YAML ({exc})") from exc
-    problems = validate_initiative(config, file.parent, check_data=check_data)
+    problems, checked = _validate(config, file.parent, check_data)
     if problems:
         raise ConfigError(f"{file}:\n  - " + "\n  - ".join(problems))
-    return Initiative(folder=file.parent.resolve(), config=localise_config(config, lang))
+    return Initiative(folder=file.parent.resolve(), config=localise_config(config, lang), checked_data=checked)
 
 
 def initiative_ident(folder: str | Path, lang: str | None = None) -> tuple[str, str]:
@@ -468,10 +509,11 @@ def validate_folder(path: str | Path) -> tuple[list[str], list[str]]:
     except OSError as exc:
         return [f"initiative.yaml: cannot be read ({exc.strerror or exc})"], []
     try:
-        problems = validate_initiative(config, file.parent, check_data=True)
+        problems, checked = _validate(config, file.parent, check_data=True)
         if problems:
             return problems, []
-        return check_run(Initiative(folder=file.parent.resolve(), config=localise_config(config)))
+        # The run's steps start from the data the checks read: one read (or one scan of a glob), not two.
+        return check_run(Initiative(folder=file.parent.resolve(), config=localise_config(config), checked_data=checked))
     except Exception as exc:  # a bug: say so rather than stop the other folders
         return [f"internal error while checking ({type(exc).__name__}: {exc}); please report it"], []
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from impact.data import period_codes, period_position
+from impact.data import period_position
 from impact.periods import period_text
+from impact.report.estimate import calendar_scale, period_codes_of
 from impact.report.i18n import (
     fmt_datetime,
     fmt_money,
@@ -91,7 +92,7 @@ def _groups(initiative, frame: pd.DataFrame) -> pd.Series:
 def design_table(initiative, frame: pd.DataFrame, lang: str) -> str:
     L = labels(lang)
     spec = initiative.data_spec
-    unit, time = spec["unit"], spec["time"]
+    unit = spec["unit"]
     if not isinstance(frame, pd.DataFrame):
         # A Parquet glob left on disk (report.estimate.AggregateData): counts from the per-cohort statistics.
         st, scale = frame.stats, frame.scale
@@ -101,7 +102,7 @@ def design_table(initiative, frame: pd.DataFrame, lang: str) -> str:
     else:
         group = _groups(initiative, frame)
         # Periods and adoption dates in the reader's words (Jul 2023 / juil. 2023), on the data's calendar.
-        scale, tcodes, gcodes = period_codes(frame, time, spec.get("cohort") or None)
+        scale, tcodes, gcodes = period_codes_of(initiative, frame)
         always = np.zeros(len(frame), dtype=bool)
         if gcodes is not None:
             # A cohort at or before the first period has no untreated period: every estimator leaves it out.
@@ -110,6 +111,7 @@ def design_table(initiative, frame: pd.DataFrame, lang: str) -> str:
         treated_units = frame.loc[(group == 1).to_numpy(), unit].nunique()
         n_always = frame.loc[always, unit].nunique()
         n_units, n_obs = frame[unit].nunique(), len(frame)
+    scale = calendar_scale(initiative, scale)  # months rather than integers when data.periods says so
     first, last = scale.format([0, scale.n - 1], lang)
     rows = [
         (L["outcome"], str(spec.get("outcome_label") or spec["outcome"])),
@@ -147,7 +149,7 @@ def trends_figure(initiative, frame: pd.DataFrame, lang: str):
     else:
         # Periods on their calendar (dates for months and quarters, whatever their written form): the axis is a
         # time axis, and always-treated units (cohort at or before the first period) are in neither line.
-        scale, tcodes, gcodes = period_codes(frame, spec["time"], spec.get("cohort") or None)
+        scale, tcodes, gcodes = period_codes_of(initiative, frame)
         group = _groups(initiative, frame)
         keep = np.ones(len(frame), dtype=bool) if gcodes is None else gcodes != 0
         data = frame.assign(_group=group.map({1: L["treated"], 0: L["comparison"]}), _tcode=tcodes).loc[keep]
@@ -155,10 +157,13 @@ def trends_figure(initiative, frame: pd.DataFrame, lang: str):
             data, spec["outcome"], ["_group", "_tcode"], initiative.min_cell_size,
             unit=spec["unit"], count=spec.get("count"),
         )
+    # The axis shows the calendar (dates when data.periods says what integer periods are); positions such as
+    # design.start stay on the data's own periods.
+    shown = calendar_scale(initiative, scale)
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
     for name, sub in means.groupby("_group"):
         sub = sub.sort_values("_tcode")
-        ax.plot(scale.timestamps(sub["_tcode"].to_numpy()), sub[spec["outcome"]], marker="o", ms=3, label=name)
+        ax.plot(shown.timestamps(sub["_tcode"].to_numpy()), sub[spec["outcome"]], marker="o", ms=3, label=name)
     start = None
     if gcodes is not None:
         inside = gcodes[(gcodes > 0) & (gcodes < scale.n)]
@@ -166,7 +171,7 @@ def trends_figure(initiative, frame: pd.DataFrame, lang: str):
     elif initiative.design.get("start") is not None:
         start = period_position(scale.labels, initiative.design["start"], "design.start")
     if start is not None and 0 < start < scale.n:
-        before, after = scale.timestamps([start - 1, start])
+        before, after = shown.timestamps([start - 1, start])
         ax.axvline(before + (after - before) / 2, color="grey", ls=":", lw=1)
     ax.set_xlabel(spec["time"])
     ax.set_ylabel(spec.get("outcome_label") or spec["outcome"])
