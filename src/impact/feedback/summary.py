@@ -19,18 +19,49 @@ import pandas as pd
 from impact.data import check_alpha, check_columns, check_int, check_numeric
 from impact.errors import ConfigError, DataError
 from impact.results import Summary, SummaryDisplay
+from impact.survey.checks import column_name
 
 __all__ = ["FEEDBACK_STATISTICS", "FeedbackSummary", "summarise_feedback", "feedback_from_spec",
            "check_feedback_spec", "ROW_COLUMNS", "CHANGE_COLUMNS"]
 
 #: Statistics a question may ask for. ``top_box`` needs ``threshold`` (share answering at or above it);
-#: ``net_satisfaction`` needs ``threshold`` and ``dissatisfied`` (share at or above minus share at or below);
+#: ``net_satisfaction`` needs ``threshold`` and ``dissatisfied`` (share at or above minus share at or below;
+#: ``dissatisfied`` defaults to the mirror image of ``threshold`` on the question's ``scale``);
 #: ``proportion`` needs ``level`` (share giving that answer).
 FEEDBACK_STATISTICS = ("mean", "top_box", "net_satisfaction", "proportion")
 ROW_COLUMNS = ("question", "statistic", "wave", "group", "estimate", "se", "ci_low", "ci_high", "n", "masked")
 CHANGE_COLUMNS = ("question", "statistic", "group", "from_wave", "to_wave", "estimate", "se", "ci_low", "ci_high",
                   "pvalue", "n", "masked")
 _SEP = "\x1f"  # joins wave and group into one domain label (cannot occur in a label read from a file)
+_FEEDBACK_HINTS = {
+    "wave": "name the one column saying when each respondent answered",
+    "group": "name one breakdown column; for a crossing, combine them first, e.g. "
+             "data['service_region'] = data['service'] + '/' + data['region']",
+    "fpc": "put the population size (or sampling fraction) in a column, e.g. data['fpc'] = 0.1, and pass fpc='fpc'",
+}
+#: Design settings summarise_feedback sets itself (the others may come through extra_design).
+_OWN_DESIGN = ("data", "weights", "strata", "psu", "fpc", "min_cell_size", "alpha")
+
+
+def _check_extra_design(extra: Any) -> dict:
+    """``extra_design`` as a dict of :class:`~impact.survey.SurveyDesign` keywords not set elsewhere."""
+    import inspect
+
+    from impact.survey import SurveyDesign
+
+    if extra is None:
+        return {}
+    if not isinstance(extra, dict):
+        raise ConfigError(f"extra_design must be a dict of SurveyDesign options, e.g. {{'nest': True}} (got {extra!r})")
+    allowed = [p for p in inspect.signature(SurveyDesign).parameters if p not in _OWN_DESIGN]
+    unknown = [k for k in extra if k not in allowed]
+    if unknown:
+        own = [k for k in unknown if k in _OWN_DESIGN]
+        raise ConfigError(
+            f"extra_design: {unknown[0]!r} " + ("is an argument of summarise_feedback itself; pass it there" if own
+                                               else f"is not a SurveyDesign option; allowed: {', '.join(allowed)}")
+        )
+    return dict(extra)
 
 
 def _wave_labels(values: pd.Series) -> pd.Series:
@@ -155,7 +186,14 @@ class FeedbackSummary(SummaryDisplay):
 
     def series(self, question: str, statistic: str, group: str | None = None) -> pd.DataFrame:
         """One statistic over the waves (``date``, ``value``, ``se``, ``ci_low``, ``ci_high``, ``n``), masked cells NaN."""
+        asked = list(dict.fromkeys(self.rows["question"]))
+        if question not in asked:
+            raise ConfigError(f"feedback has no question {question!r}; questions: {', '.join(map(repr, asked))}")
         sel = self.rows[(self.rows["question"] == question) & (self.rows["statistic"] == statistic)]
+        if group is not None and not (sel["group"] == group).any():
+            groups = sorted(set(self.rows["group"].dropna()))
+            raise ConfigError(f"feedback has no group {group!r} for question {question!r}; groups: "
+                              f"{', '.join(map(repr, groups[:20])) or 'none (no group column)'}")
         sel = sel[sel["group"].isna()] if group is None else sel[sel["group"] == group]
         if sel.empty:
             raise ConfigError(f"feedback has no statistic {statistic!r} for question {question!r}; add it to "
@@ -177,7 +215,10 @@ class FeedbackSummary(SummaryDisplay):
         from impact.plots import _axes
 
         overall = self.rows[self.rows["group"].isna()]
-        question = question or overall["question"].iloc[0]
+        asked = list(dict.fromkeys(overall["question"]))
+        question = asked[0] if question is None else question
+        if question not in asked:
+            raise ConfigError(f"feedback has no question {question!r}; questions: {', '.join(map(repr, asked))}")
         statistic = statistic or overall.loc[overall["question"] == question, "statistic"].iloc[0]
         s = self.series(question, statistic)
         ax = _axes(ax, figsize=(5, 3))
@@ -198,7 +239,7 @@ def summarise_feedback(
     weights: str | None = None,
     strata: str | None = None,
     psu: str | None = None,
-    fpc: str | float | None = None,
+    fpc: str | None = None,
     min_cell_size: int = 11,
     alpha: float = 0.05,
     extra_design: dict | None = None,
@@ -213,15 +254,17 @@ def summarise_feedback(
         Each with ``column``, optional ``label``, ``scale: [low, high]``,
         ``statistics`` (from :data:`FEEDBACK_STATISTICS`), ``threshold`` (for
         ``top_box`` and ``net_satisfaction``), ``dissatisfied`` (for
-        ``net_satisfaction``), ``level`` (for ``proportion``).
+        ``net_satisfaction``; default ``low + high - threshold`` on ``scale``:
+        4 on [1, 5] counts 1 and 2 as dissatisfied), ``level`` (for ``proportion``).
     wave : str
         When each respondent answered; its labels are kept as written.
     group : str, optional
         A breakdown (service, region); every statistic is also given for all respondents.
-    weights, strata, psu, fpc
-        The sampling design, passed to :class:`impact.survey.SurveyDesign`.
+    weights, strata, psu, fpc : str, optional
+        Columns of the sampling design, passed to :class:`impact.survey.SurveyDesign`
+        (``fpc``: per stratum, the population number of PSUs or the sampling fraction).
     extra_design : dict, optional
-        Further :class:`~impact.survey.SurveyDesign` options (``nest``, ``lonely_psu``).
+        Further :class:`~impact.survey.SurveyDesign` keyword options (``nest``, ``lonely_psu``, ...).
     min_cell_size : int
         Cells with fewer respondents answering are masked (no estimate is published).
 
@@ -240,12 +283,16 @@ def summarise_feedback(
     The estimates are unbiased for the population the weights represent only
     if non-response is ignorable given the weighting classes.
     """
-    check_columns(data, wave=wave, group=group, weights=weights, strata=strata, psu=psu)
+    if wave is None:
+        raise ConfigError("wave must name the column saying when each respondent answered (e.g. wave='wave')")
+    for role, value in (("wave", wave), ("group", group), ("weights", weights), ("strata", strata), ("psu", psu),
+                        ("fpc", fpc)):
+        column_name(role, value, _FEEDBACK_HINTS.get(role))
+    check_columns(data, wave=wave, group=group, weights=weights, strata=strata, psu=psu, fpc=fpc)
     min_cell_size = check_int("min_cell_size", min_cell_size, minimum=1)
     alpha = check_alpha(alpha)
-    problems = [p for i, q in enumerate(questions or []) for p in _check_question(q, f"questions[{i}]")]
-    if not questions:
-        problems.append("questions: give at least one question")
+    extra_design = _check_extra_design(extra_design)
+    problems = _check_questions(questions, "questions")
     if problems:
         raise ConfigError("feedback: " + "; ".join(problems))
     for q in questions:
@@ -316,27 +363,76 @@ def summarise_feedback(
                            min_cell_size=min_cell_size, alpha=alpha, design=design)
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and bool(
+        np.isfinite(value))
+
+
 def _check_question(q: Any, where: str) -> list[str]:
+    """Every problem of one question; fills in ``statistics`` (mean) and ``dissatisfied`` (see below) when absent.
+
+    ``dissatisfied`` for ``net_satisfaction`` defaults to the mirror image of
+    ``threshold`` on the question's ``scale`` (:func:`impact.survey.barometer.mirror_threshold`:
+    threshold 4 on [1, 5] counts 1 and 2 as dissatisfied), so that a question
+    written as in the ``initiative.yaml`` schema (``column, label, scale,
+    statistics, threshold``) is complete.
+    """
+    from impact.survey.barometer import mirror_threshold
+
     if not isinstance(q, dict) or not q.get("column"):
         return [f"{where}: must be a mapping with column, label, scale, statistics"]
     allowed = {"column", "label", "scale", "statistics", "threshold", "dissatisfied", "level"}
     problems = [f"{where}.{k}: unknown key; allowed: {', '.join(sorted(allowed))}" for k in q if k not in allowed]
+    if not isinstance(q["column"], str):
+        problems.append(f"{where}.column: must be one column name (got {q['column']!r}); give one question per column")
+    label = q.get("label")
+    if label is not None and not (isinstance(label, str) or (isinstance(label, dict) and label and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in label.items()))):
+        problems.append(f"{where}.label: must be a text, or one text per language such as {{en: ..., fr: ...}} "
+                        f"(got {label!r})")
     stats = q.get("statistics", ["mean"])
     if not isinstance(stats, list) or not stats:
         return problems + [f"{where}.statistics: must be a non-empty list, e.g. [mean, top_box]"]
     for s in stats:
         if s not in FEEDBACK_STATISTICS:
             problems.append(f"{where}.statistics: unknown statistic {s!r}; use {', '.join(FEEDBACK_STATISTICS)}")
+    if len(set(map(str, stats))) != len(stats):
+        problems.append(f"{where}.statistics: lists a statistic twice ({stats}); list each once")
+    scale = q.get("scale")
+    scale_ok = scale is None or (isinstance(scale, list) and len(scale) == 2 and all(map(_is_number, scale))
+                                 and scale[0] < scale[1])
+    if not scale_ok:
+        problems.append(f"{where}.scale: must be [lowest, highest] answer, e.g. [0, 10] (got {scale!r})")
+    if ("net_satisfaction" in stats and q.get("dissatisfied") is None and _is_number(q.get("threshold"))
+            and scale is not None and scale_ok):
+        try:
+            q["dissatisfied"] = mirror_threshold(q["threshold"], scale, f"{where}.scale")
+        except ConfigError as exc:
+            problems.append(f"{where}.dissatisfied: {exc}")
+            return problems
     needs = {"top_box": ("threshold",), "net_satisfaction": ("threshold", "dissatisfied"), "proportion": ("level",)}
     for s in stats:
-        for key in needs.get(s, ()):
-            if not isinstance(q.get(key), (int, float)) or isinstance(q.get(key), bool):
-                problems.append(f"{where}.{key}: statistic {s!r} needs a numeric {key} (got {q.get(key)!r})")
-    scale = q.get("scale")
-    if scale is not None and not (isinstance(scale, list) and len(scale) == 2 and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in scale) and scale[0] < scale[1]):
-        problems.append(f"{where}.scale: must be [lowest, highest] answer, e.g. [0, 10] (got {scale!r})")
+        for key in needs.get(s, ()) if isinstance(s, str) else ():
+            if not _is_number(q.get(key)):
+                fix = (" (or a scale [lowest, highest] to count as many bottom answers as top ones, e.g. threshold 4 "
+                       "on [1, 5] gives dissatisfied 2)" if key == "dissatisfied" else "")
+                problems.append(f"{where}.{key}: statistic {s!r} needs a numeric {key}{fix} (got {q.get(key)!r})")
+    if ("net_satisfaction" in stats and _is_number(q.get("threshold")) and _is_number(q.get("dissatisfied"))
+            and not q["dissatisfied"] < q["threshold"]):
+        problems.append(f"{where}.dissatisfied: must be below threshold ({q['dissatisfied']!r} >= {q['threshold']!r})")
     q.setdefault("statistics", stats)
+    return problems
+
+
+def _check_questions(questions: Any, where: str) -> list[str]:
+    """Problems of the question list: each question's, and a column asked twice."""
+    if not isinstance(questions, list) or not questions:
+        return [f"{where}: must be a non-empty list of questions, each {{column, label, scale, statistics}}"]
+    problems = [p for i, q in enumerate(questions) for p in _check_question(q, f"{where}[{i}]")]
+    columns = [q["column"] for q in questions if isinstance(q, dict) and isinstance(q.get("column"), str)]
+    twice = sorted({c for c in columns if columns.count(c) > 1})
+    if twice:
+        problems.append(f"{where}: column {twice[0]!r} is asked twice; give one question with every statistic it needs")
     return problems
 
 
@@ -361,6 +457,10 @@ def check_feedback_spec(spec: Any, where: str = "feedback") -> list[str]:
     for key in ("file", "wave", "questions"):
         if not spec.get(key):
             problems.append(f"{where}.{key}: required key is missing")
+    for key in ("file", "wave", "group"):
+        if spec.get(key) and not isinstance(spec[key], str):
+            what = "a file name" if key == "file" else "one column name"
+            problems.append(f"{where}.{key}: must be {what} (got {spec[key]!r})")
     design = spec.get("design") or {}
     if not isinstance(design, dict):
         problems.append(f"{where}.design: must be a mapping {{weights, strata, psu, fpc}}")
@@ -369,16 +469,15 @@ def check_feedback_spec(spec: Any, where: str = "feedback") -> list[str]:
         if extra:
             problems.append(f"{where}.design: unknown keys {sorted(extra)}; allowed: weights, strata, psu, fpc, "
                             "nest, lonely_psu")
-    questions = spec.get("questions") or []
-    if not isinstance(questions, list):
-        problems.append(f"{where}.questions: must be a list")
-        questions = []
-    for i, q in enumerate(questions):
-        problems += _check_question(q, f"{where}.questions[{i}]")
+        problems += _check_design_spec(design, f"{where}.design")
+    if spec.get("questions"):
+        problems += _check_questions(spec["questions"], f"{where}.questions")
     comments = spec.get("comments")
     if comments is not None:
         if not isinstance(comments, dict) or not comments.get("column"):
             problems.append(f"{where}.comments: must be {{column, language}}")
+        elif not isinstance(comments["column"], str):
+            problems.append(f"{where}.comments.column: must be one column name (got {comments['column']!r})")
         else:
             if comments.get("language", "en") not in ("en", "fr"):
                 problems.append(f"{where}.comments.language: must be 'en' or 'fr' (got {comments['language']!r})")
@@ -386,6 +485,23 @@ def check_feedback_spec(spec: Any, where: str = "feedback") -> list[str]:
             if extra:
                 problems.append(f"{where}.comments: unknown keys {sorted(extra)}; allowed: column, language, themes, "
                                 "n_topics, quotes")
+    return problems
+
+
+def _check_design_spec(design: dict, where: str) -> list[str]:
+    """Types of the ``design`` mapping: column names, ``nest`` true/false, ``lonely_psu`` one of the rules."""
+    from impact.survey import LONELY_PSU
+
+    problems = []
+    for key in ("weights", "strata", "psu", "fpc"):
+        value = design.get(key)
+        if value is not None and not isinstance(value, str):
+            fix = "; put it in a column of the survey file and name that column" if key == "fpc" else ""
+            problems.append(f"{where}.{key}: must be one column name or null (got {value!r}){fix}")
+    if "nest" in design and not isinstance(design["nest"], bool):
+        problems.append(f"{where}.nest: must be true or false (got {design['nest']!r})")
+    if "lonely_psu" in design and design["lonely_psu"] not in LONELY_PSU:
+        problems.append(f"{where}.lonely_psu: must be one of {', '.join(LONELY_PSU)} (got {design['lonely_psu']!r})")
     return problems
 
 
