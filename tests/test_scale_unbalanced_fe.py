@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 from impact.did import event_study, pretrend_test, twfe
-from impact.errors import ConfigError, DataError
+from impact.errors import ConfigError, DataError, EstimationError
 from impact.scale import load_statistics, panel_statistics, save_statistics
 
 HERE = Path(__file__).parent
@@ -117,7 +117,14 @@ def test_window_without_binning_drops_rows_as_in_memory(tmp_path, share):
             mem, ooc = event_study(df, "y", "id", "t", "g", **kw), event_study(st, "y", "id", "t", "g", **kw)
             _same(mem, ooc)
             assert ooc.assumptions["Window"] == mem.assumptions["Window"] == f"{window[0]}..{window[1]}"
-    assert share == 0 or ooc.n_units < df["id"].nunique()  # units seen only outside (-1, 0) are gone
+            narrow = ooc
+        # Binned, from the same statistics: the balanced path (share 0) gives the cluster scores too.
+        mem, ooc = event_study(df, "y", "id", "t", "g", cluster=cluster), event_study(st, "y", "id", "t", "g",
+                                                                                     cluster=cluster)
+        _same(mem, ooc)
+        if cluster is not None:
+            np.testing.assert_allclose(ooc.scores, mem.scores, atol=TOL, rtol=0)
+    assert share == 0 or narrow.n_units < df["id"].nunique()  # units seen only outside (-1, 0) are gone
 
 
 def test_glob_duckdb_relation_and_saved_statistics(unbalanced_file, tmp_path):
@@ -267,6 +274,16 @@ def test_errors_name_the_culprit(tmp_path):
     path = _write(never, tmp_path, "never.parquet")
     with pytest.raises(DataError, match="no treated unit: every value of 'd' means untreated"):
         twfe(path, "y", "id", "t", "d")
+
+
+@pytest.mark.parametrize("share", [0.0, 0.2])
+def test_an_exact_fit_is_refused_as_in_memory(tmp_path, share):
+    exact = _unbalanced(seed=9, n_units=40, share=share)
+    exact["y"] = exact["id"] * 0.5 + exact["t"] ** 2 + 1.5 * exact["d"]  # unit + period effects + 1.5 d, no noise
+    path = _write(exact, tmp_path)
+    for data in (exact, path):
+        with pytest.raises(EstimationError, match=r"the model fits the \d+ observations exactly"):
+            twfe(data, "y", "id", "t", "d")
 
 
 def test_more_periods_than_a_pattern_holds_is_a_config_error(tmp_path):

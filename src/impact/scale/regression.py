@@ -24,7 +24,7 @@ from impact.results import EffectResult, EventStudyResult, headline, tidy_terms
 from impact.scale.calendar import observed_columns
 from impact.scale.groups import Groups, known_fields, merge_groups
 from impact.scale.stats import CellStats, as_panel_stats, cell_statistics
-from impact.scale.unbalanced_fe import common_pattern, fe_fit, pattern_groups
+from impact.scale.unbalanced_fe import common_pattern, exact_fit, fe_fit, pattern_groups
 
 __all__ = ["twfe", "event_study", "two_by_two"]
 
@@ -83,7 +83,7 @@ def _fe_ols(gr: Groups, X: np.ndarray, names: list[str]) -> _Fit:
         n_cl = int(N)
     # Residual sum of squares, to refuse an exact fit as absorbed_ols does.
     ssr = _residual_ss(gr, Xd, beta, y_t)
-    if ssr <= (1e-10) ** 2 * max(1.0, _total_ss(gr)):
+    if exact_fit(ssr, _total_ss(gr)):
         raise EstimationError(f"the model fits the {nobs} observations exactly (no residual variation), so no "
                               "standard error can be estimated; more units or periods are needed")
     if n_cl < 2:

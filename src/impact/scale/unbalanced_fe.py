@@ -66,7 +66,7 @@ from impact.did.inference import cluster_sums
 from impact.errors import EstimationError
 from impact.scale.stats import PanelStats
 
-__all__ = ["PatternGroups", "pattern_groups", "common_pattern", "fe_fit"]
+__all__ = ["PatternGroups", "pattern_groups", "common_pattern", "fe_fit", "exact_fit"]
 
 
 @dataclass(frozen=True)
@@ -246,7 +246,7 @@ def fe_fit(pg: PatternGroups, X: np.ndarray, names: list[str]) -> UnbalancedFit:
         CA = np.matmul(pg.cov, A)  # per group C_g A_g; a four-operand einsum would not be contracted pairwise
         meat = np.einsum("g,gtk,gtl->kl", n, A, CA) + np.einsum("g,gk,gl->kl", n, e, e)
         n_cl = int(round(float(n.sum())))
-        _refuse_exact_fit(pg, o, p, gamma_y, fitted, nobs)
+        _refuse_exact_fit(pg, o, p, fitted, nobs)
     K = X.shape[2] + fe_dof(o, n, pg.cl_index, pg.cl_group)
     if nobs - K <= 0:
         raise EstimationError(f"no residual degrees of freedom: {nobs} observations for {K} parameters")
@@ -257,16 +257,24 @@ def fe_fit(pg: PatternGroups, X: np.ndarray, names: list[str]) -> UnbalancedFit:
     return UnbalancedFit(beta, factor * xtx_inv @ meat @ xtx_inv, n_cl, nobs, scores)
 
 
-def _refuse_exact_fit(pg, o, p, gamma_y, fitted, nobs) -> None:
-    """absorbed_ols' exact-fit refusal: residual norm against the two-way residualised outcome's norm."""
+def exact_fit(ssr: float, raw_ss: float) -> bool:
+    """Whether a residual sum of squares computed from moments is zero up to their rounding.
+
+    absorbed_ols compares residual norms row by row (1e-10 relative); from means and covariances the
+    residual sum of squares carries rounding of order ``eps`` times the raw second moment, so a model
+    that fits exactly shows a residual of that size, far below any real noise.
+    """
+    return ssr <= 64 * np.finfo(float).eps * max(1.0, raw_ss)
+
+
+def _refuse_exact_fit(pg, o, p, fitted, nobs) -> None:
+    """absorbed_ols' exact-fit refusal, from the within-group variances and the residual of the means."""
     n = pg.n
     # tr(W_g C_g): the within-group variance left once each unit's own mean is removed.
     within = np.einsum("gtt,gt->g", pg.cov, o) - np.einsum("gt,gts,gs->g", o, pg.cov, o) / p
-
-    def ss(center):
-        r = pg.mean - center
-        return float(n @ (np.einsum("gt,gt->g", r, _within(o, p, r)) + within))
-
-    if np.sqrt(max(ss(fitted), 0.0)) <= 1e-10 * max(1.0, np.sqrt(max(ss(gamma_y[None]), 0.0))):
+    r = pg.mean - fitted
+    ssr = float(n @ (np.einsum("gt,gt->g", r, _within(o, p, r)) + within))
+    raw = float(n @ (np.einsum("gtt->g", pg.cov) + (pg.mean ** 2).sum(axis=1)))
+    if exact_fit(ssr, raw):
         raise EstimationError(f"the model fits the {nobs} observations exactly (no residual variation), so no "
                               "standard error can be estimated; more units or periods are needed")
