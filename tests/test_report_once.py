@@ -201,3 +201,78 @@ def test_data_periods_on_a_time_column_of_dates_is_refused(tmp_path):
     frame.to_csv(folder / "data.csv", index=False)
     problems, _ = validate_folder(folder)
     assert any("data.periods" in p and "already holds dates" in p for p in problems), problems
+
+
+# --------------------------------------------------------------------------- execute: freshness first, data in the notebook
+
+
+def _fake_papermill(calls: list):
+    """papermill.execute_notebook doing the notebook's data steps in this process (load with checks, prepare),
+    raising what papermill raises when a cell fails, and writing the notebook and summary a run leaves."""
+    import json
+
+    import nbformat
+    import papermill as pm
+
+    def execute_notebook(source, output, parameters, **_):
+        calls.append(parameters)
+        try:
+            ini = load_initiative(parameters["initiative"], check_data=True, lang=parameters["lang"])
+            estimate.prepare(ini)
+        except Exception as exc:
+            raise pm.PapermillExecutionError(1, 1, "ini = load_initiative(...)", type(exc).__name__, str(exc), [])
+        nbformat.write(nbformat.v4.new_notebook(), output)
+        Path(parameters["summary_path"]).write_text(json.dumps({"id": ini.id, "estimator": "twfe", "estimate": 1.0}))
+
+    return execute_notebook
+
+
+@pytest.fixture
+def fake_notebook(monkeypatch):
+    import papermill as pm
+
+    from impact.report import export
+
+    calls: list = []
+    monkeypatch.setattr(pm, "execute_notebook", _fake_papermill(calls))
+    monkeypatch.setattr(export, "to_html", lambda notebook, title, lang: "<html>report</html>")
+    return calls
+
+
+def test_a_run_reads_its_data_once_between_the_runner_and_the_notebook(tmp_path, fake_notebook):
+    from impact.report.execute import run_one
+
+    with _count_reads() as read:
+        record = run_one(EXAMPLES / "housing-digital", tmp_path / "out")
+    assert record["status"] == "ok" and len(fake_notebook) == 1
+    assert read.call_count == 1  # the notebook's; the runner checked the configuration only
+
+
+def test_a_parquet_glob_is_scanned_once_per_run(tmp_path, glob_folder, fake_notebook):
+    from impact.report.execute import run_one
+
+    with _count_scans() as scan:
+        record = run_one(glob_folder, tmp_path / "out")
+    assert record["status"] == "ok" and scan.call_count == 1
+
+
+def test_a_fresh_report_is_reused_without_reading_its_data(tmp_path, glob_folder, fake_notebook):
+    from impact.report.execute import run_one
+
+    run_one(EXAMPLES / "housing-digital", tmp_path / "out")
+    run_one(glob_folder, tmp_path / "out")
+    with _count_reads() as read, _count_scans() as scan:
+        again = [run_one(EXAMPLES / "housing-digital", tmp_path / "out"), run_one(glob_folder, tmp_path / "out")]
+    assert [r["reused"] for r in again] == [True, True] and len(fake_notebook) == 2
+    assert read.call_count == 0 and scan.call_count == 0
+
+
+def test_data_refused_by_the_notebook_is_a_validate_failure(tmp_path, fake_notebook):
+    from impact.report.execute import run_one
+
+    folder = _copy("housing-digital", tmp_path / "h", outcome="processing_dayz")
+    record = run_one(folder, tmp_path / "out")
+    assert record["status"] == "failed" and record["step"] == "validate"
+    assert record["error"].startswith(str(folder / "initiative.yaml")) and "'processing_dayz' not found" in record["error"]
+    assert record["failing_cell"] == "" and not (tmp_path / "out" / "housing-digital" / "error.ipynb").exists()
+    assert "processing_dayz" in (tmp_path / "out" / "housing-digital" / "error.html").read_text()
