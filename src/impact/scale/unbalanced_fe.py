@@ -3,9 +3,11 @@
 Notation. Unit ``i`` has key ``h`` (cohort or treatment path) and pattern
 ``p`` (its observed periods, the 0/1 vector ``o_p`` over the ``T`` calendar
 periods, ``|p|`` of them); a *group* ``g = (h, p)`` holds ``n_g`` units with
-period means ``m_g`` and population covariance ``C_g`` (unobserved moments
-0), or, with clusters coarser than units, per (cluster, group) counts and
-period sums. The regressors ``X_g`` (``T x K``) depend on key and period.
+period means ``m_g`` (0 where unobserved) and population covariance
+``C_g``, or, with clusters coarser than units, per (cluster, group) counts
+and period sums. The regressors ``X_g`` (``T x K``) depend on key and
+period. This is the "compress once" idea of Wong, Lewis and Wardrop (2021)
+with the pattern of observed periods added to the key.
 
 Unit effects. Demeaning a unit over its own periods is the projection
 ``W_p = diag(o_p) - o_p o_p' / |p|`` (symmetric, idempotent, ``W_p 1 = 0``);
@@ -29,11 +31,15 @@ residualised regressors of every unit of ``g`` are ``A_g = W_g Z_g``, so
 and unit ``i``'s score ``s_i = A_g' y_i + c_g`` with
 ``c_g = -A_g' (gamma(y) + Z_g beta)``: affine in its outcomes with
 coefficients that depend on its group only. Hence, as for a balanced panel
-(:mod:`impact.scale.estimators`), the CRV1 meat is
+(:mod:`impact.scale.estimators`), the cluster-robust (CRV1; Cameron,
+Gelbach and Miller 2008) meat is
 ``sum_g n_g (A_g' C_g A_g + e_g e_g')`` with ``e_g = A_g' m_g + c_g`` when
 units are the clusters, and the cluster sums ``sum_g A_g' (sum of y_i in the
 cell) + n_cg c_g`` otherwise. Units seen once have ``W_p = 0``: they carry
 no information but count as observations and clusters, as in memory.
+Dropping rows by key and period (an event-study window without binned end
+points) only narrows each group's pattern; the moments of the periods left
+are already held (:meth:`PatternGroups.keep`).
 
 Small-sample factor. That of :func:`impact.did._ols.absorbed_ols`:
 ``G/(G-1) (N-1)/(N-K)`` with ``K`` the regressors plus the fixed-effect
@@ -71,9 +77,11 @@ __all__ = ["PatternGroups", "pattern_groups", "common_pattern", "fe_fit", "exact
 
 @dataclass(frozen=True)
 class PatternGroups:
-    """Statistics by (key, pattern): ``obs[g]`` the observed periods, moments 0 where unobserved.
+    """Statistics by (key, pattern): ``obs[g]`` the observed periods, means and sums 0 where unobserved.
 
-    With clusters, ``cl_group`` points each (cluster, key, pattern) cell at its group.
+    With clusters, ``cl_group`` points each (cluster, key, pattern) cell at its group. Covariances of
+    unobserved periods may hold anything finite: every use multiplies them by a within projection,
+    which is 0 there (no G x T x T copy is made to mask them).
     """
 
     keys: np.ndarray
@@ -96,7 +104,7 @@ class PatternGroups:
         live = obs.any(axis=1)
         o = obs.astype(float)
         sub = dict(keys=self.keys[live], obs=obs[live], n=self.n[live], mean=(self.mean * o)[live],
-                   cov=None if self.cov is None else (self.cov * o[:, :, None] * o[:, None, :])[live])
+                   cov=None if self.cov is None else self.cov[live])
         if self.cl_index is None:
             return PatternGroups(**sub)
         cells = live[self.cl_group]
@@ -127,8 +135,8 @@ def pattern_groups(st: PanelStats) -> PatternGroups:
     base = dict(keys=np.asarray(st.keys, dtype=np.int64), obs=obs, n=st.n.astype(float),
                 mean=np.where(obs, st.mean, 0.0))
     if st.cluster is None:
-        o = obs.astype(float)
-        return PatternGroups(**base, cov=st.cov * o[:, :, None] * o[:, None, :])
+        # Unobserved entries only need to be finite (another engine may return them missing).
+        return PatternGroups(**base, cov=st.cov if np.isfinite(st.cov).all() else np.nan_to_num(st.cov))
     if st.balanced:
         cl_group = np.searchsorted(st.keys, st.cl_key)
     else:
@@ -274,7 +282,7 @@ def _refuse_exact_fit(pg, o, p, fitted, nobs) -> None:
     within = np.einsum("gtt,gt->g", pg.cov, o) - np.einsum("gt,gts,gs->g", o, pg.cov, o) / p
     r = pg.mean - fitted
     ssr = float(n @ (np.einsum("gt,gt->g", r, _within(o, p, r)) + within))
-    raw = float(n @ (np.einsum("gtt->g", pg.cov) + (pg.mean ** 2).sum(axis=1)))
+    raw = float(n @ (np.einsum("gtt,gt->g", pg.cov, o) + (pg.mean ** 2).sum(axis=1)))
     if exact_fit(ssr, raw):
         raise EstimationError(f"the model fits the {nobs} observations exactly (no residual variation), so no "
                               "standard error can be estimated; more units or periods are needed")
