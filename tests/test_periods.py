@@ -7,9 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from impact.data import period_codes, validate_panel
-from impact.errors import DataError
-from impact.periods import format_period, infer_scale, is_never, unit_name
+from impact.errors import ConfigError, DataError, ImpactError
+from impact.periods import format_period, infer_scale, is_never, period_text, unit_name
 from test_bad_input import ESTIMATORS, N_PERIODS, START, panel
 
 MONTHS = [f"2023-{m:02d}" for m in range(1, 9)]
@@ -303,3 +306,65 @@ def test_results_and_plots_on_months():
     excel = _as_months(panel(), "datetime")
     cs = callaway_santanna(excel, "y", "id", "t", "g", n_boot=0)
     assert cs.to_frame()["term"].iloc[0] == "ATT(2023-05-01,2023-02-01)"  # never numpy's 2023-05-01T00:00:00.000000000
+
+
+# --------------------------------------------------------------------------- wrong types are named, never raw
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: infer_scale(None, "t"), DataError, r"time column 't' must be a column of periods .* got NoneType"),
+    (lambda: infer_scale(pd.Series([[1], [2]]), "t"), DataError, r"time column 't' has values that are not periods"),
+    (lambda: infer_scale(pd.Series([1e300, 1.0]), "t"), DataError, r"has 1e\+300 \(row 0\), too large to be a period"),
+    (lambda: infer_scale(pd.Series(["99999999999999999999", "1"]), "t"), DataError, r"values that are not periods"),
+    (lambda: is_never(3), DataError, r"must be a column of periods"),
+    (lambda: format_period("abc", "month", "month"), DataError, r"period ordinal must be whole numbers"),
+    (lambda: format_period(np.nan, "month", "month"), DataError, r"period ordinal must be whole numbers"),
+    (lambda: format_period(10 ** 30, "month", "month"), DataError, r"period ordinal must be whole numbers"),
+    (lambda: format_period(10 ** 12, "month", "month"), DataError, r"no month of years 1 to 9999"),
+    (lambda: format_period(5, "months", "month"), ConfigError, r"base must be one of 'int', 'month', 'day'"),
+    (lambda: format_period(5, "month", pd.NA), ConfigError, r"frequency must be one of"),
+    (lambda: format_period(5, "month", "month", "xx-nope"), ConfigError, r"language 'xx-nope' is not a locale"),
+    (lambda: period_text("nope"), ConfigError, r"period_text has no phrase 'nope'; use one of 'always_treated'"),
+])
+def test_wrong_types_raise_named_errors(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_scale_methods_check_codes_and_accept_lists():
+    scale = infer_scale(pd.Series(pd.to_datetime(["2023-01-01", "2023-02-01"])), "t")
+    assert scale.codes(["2023-02-01"]).tolist() == [1] and scale.codes(pd.Series([], dtype=object)).size == 0
+    assert scale.label(1) == np.datetime64("2023-02-01") and scale.timestamps(0) == pd.Timestamp("2023-01-01")
+    for codes in (["a"], [1.5], [np.nan], pd.NaT, None):
+        with pytest.raises(DataError, match=r"period codes must be whole numbers"):
+            scale.format(codes)
+    with pytest.raises(DataError, match=r"fall outside the dates pandas can hold \(1677-2262\)"):
+        scale.label([10 ** 6])  # NumPy would have wrapped round to a date in another century
+    with pytest.raises(ConfigError, match=r"language 'zz-top' is not a locale"):
+        scale.format([0], "zz-top")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(st.none(), st.integers(), st.floats(), st.text(max_size=6), st.lists(st.integers(), max_size=2),
+                 st.dates(), st.booleans()),
+       st.sampled_from(["int", "month", "day", "week", None]),
+       st.sampled_from(["integer", "year", "quarter", "month", "week", "day", "decade"]),
+       st.sampled_from(["en", "fr", "de", "", "zz", None]))
+def test_format_period_never_raises_a_raw_exception(ordinal, base, frequency, locale):
+    try:
+        format_period(ordinal, base, frequency, locale)
+    except ImpactError:
+        pass
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # a cast that overflows would give a wrong period silently
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(-10, 3000), st.floats(), st.text(max_size=8), st.dates(),
+                          st.datetimes(), st.booleans(), st.lists(st.integers(), max_size=1)), max_size=6))
+def test_infer_scale_never_raises_a_raw_exception(values):
+    # A float like 1e300 in a time column used to be cast to a garbage int64 period with only a RuntimeWarning.
+    try:
+        scale = infer_scale(pd.Series(values, dtype=object), "t")
+        scale.format(np.arange(min(scale.n, 50)), "fr")
+    except ImpactError:
+        pass

@@ -100,3 +100,9 @@ def test_plain_files_unchanged(tmp_path):
     assert got["y"].tolist() == [1.5, 2.0] and got["t"].tolist() == ["2023-07", "2023-08"]
     got = read_table(_write(tmp_path, "unit;y\nA;1,5\nB;2\n", "fr.csv"))
     assert got["y"].tolist() == [1.5, 2.0]
+
+
+@pytest.mark.parametrize("path", [None, b"data.csv", 3, ["a.csv"]])
+def test_a_path_that_is_no_path_is_named(path):
+    with pytest.raises(DataError, match=r"path must be a file path \(a str or pathlib.Path\), got "):
+        read_table(path)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from impact.errors import DataError
+from impact.errors import ConfigError, DataError
 
 __all__ = ["PeriodScale", "infer_scale", "parse_periods", "format_period", "unit_name", "is_never", "period_text",
            "axis_values"]
@@ -49,6 +49,10 @@ _QUARTER_QY = re.compile(r"^[QqTt]([1-4])\s*[-/ ]?\s*(\d{4})$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
 _DATE_DMY = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
 _INTEGER = re.compile(r"^[+-]?\d+(?:\.0*)?$")
+
+#: Numbers from this size up are no period (a year, a code 1..T or a yyyymmdd date are far smaller); cast to
+#: int64 they could wrap round.
+_TOO_LARGE = 1e15
 
 #: Cohort values meaning "never treated" besides 0 and missing (cells a spreadsheet leaves empty or blank).
 _NEVER_STRINGS = {"", "0", "0.0"}
@@ -82,10 +86,14 @@ _TEXTS = {
 def period_text(key: str, locale: str = "en", **values) -> str:
     """A report phrase about periods in ``locale`` (English and French; other languages fall back to English)."""
     texts = _TEXTS.get(str(locale)[:2], _TEXTS["en"])
+    if not isinstance(key, str) or key not in texts:
+        raise ConfigError(f"period_text has no phrase {key!r}; use one of {', '.join(map(repr, texts))}")
     return texts[key].format(**values)
 
 
 def _show(value) -> str:
+    if value is None or value is pd.NaT or value is pd.NA:
+        return "missing"
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, (pd.Timestamp, _dt.datetime, np.datetime64)):
@@ -96,14 +104,31 @@ def _show(value) -> str:
     return str(value)
 
 
+def _as_column(values, column: str = "cohort", role: str = "cohort") -> pd.Series:
+    """``values`` as a Series: lists, arrays and Index objects are wrapped; anything else is a DataError."""
+    if isinstance(values, pd.Series):
+        return values
+    if isinstance(values, (pd.Index, pd.api.extensions.ExtensionArray, list, tuple)) or (
+            isinstance(values, np.ndarray) and values.ndim == 1):
+        return pd.Series(values)
+    raise DataError(f"{role} column {column!r} must be a column of periods (a pandas Series, list or 1-D array), "
+                    f"got {type(values).__name__}; pass data[{column!r}]")
+
+
 def is_never(values: pd.Series) -> np.ndarray:
     """True where a cohort value means never treated: 0, ``"0"``, NaN, NaT, None or an empty string."""
+    values = _as_column(values)
     missing = np.asarray(pd.isna(values), dtype=bool)
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return missing | (np.nan_to_num(values.to_numpy(dtype=float), nan=0.0) == 0)
     if values.dtype == object or pd.api.types.is_string_dtype(values):
         # Decide on the distinct values (a cohort column has a handful), then map back to the rows.
-        inverse, uniques = pd.factorize(values)
+        try:
+            inverse, uniques = pd.factorize(values)
+        except TypeError:  # unhashable cells (lists, dicts): no cohort value
+            raise DataError(f"cohort column has values that are not periods, e.g. "
+                            f"{_show(values[values.map(lambda v: isinstance(v, (list, dict, set)))].iloc[0])}; "
+                            "write cohorts as periods, or 0 / empty for never treated") from None
         uniq = pd.Series(uniques, dtype=object)
         text = uniq.astype(str).str.strip()
         numeric = pd.to_numeric(uniq.where(uniq.map(lambda v: isinstance(v, (str, int, float, np.number)))),
@@ -155,6 +180,8 @@ def _parse_strings(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]
             base[idx] = 2
             written[idx] = "D"
     hit = (base < 0) & text.str.fullmatch(_INTEGER.pattern[1:-1]).fillna(False).to_numpy()
+    # At most 15 digits: a longer string is no period, and cast to int64 it would wrap round silently.
+    hit &= text.str.replace(r"^[+-]|\..*$", "", regex=True).str.len().fillna(99).to_numpy() <= 15
     if hit.any():
         ordinal[hit] = pd.to_numeric(text[hit]).astype(np.int64).to_numpy()
         base[hit] = 0
@@ -193,7 +220,14 @@ def _parse_distinct(values: pd.Series, column: str, role: str):
     Only the distinct values are parsed (a hash of the column first), so ten
     million rows cost one ``pandas.factorize``.
     """
-    inverse, uniques = pd.factorize(values)
+    values = _as_column(values, column, role)
+    try:
+        inverse, uniques = pd.factorize(values)
+    except TypeError:  # unhashable cells: lists or dicts pasted into a column
+        bad = values.map(lambda v: isinstance(v, (list, dict, set, np.ndarray)))
+        raise DataError(f"{role} column {column!r} has values that are not periods: {_show(values[bad].iloc[0])} "
+                        f"({_rows(values.index, bad.to_numpy(dtype=bool))}); write periods as integers, dates, or "
+                        "strings such as 2023-07") from None
     inverse = inverse.astype(np.intp)
     if (inverse < 0).any():  # callers drop or refuse missing periods first; never code one silently
         raise DataError(f"{role} column {column!r} has missing values ({_rows(values.index, inverse < 0)}); "
@@ -236,6 +270,10 @@ def _parse_values(values: pd.Series, column: str, role: str, rows=None):
             raise DataError(f"{role} column {column!r} has values that are not whole numbers, e.g. "
                             f"{_show(values[bad].iloc[0])} ({rows(bad)}); "
                             "periods are integers, dates or strings such as 2023-07")
+        huge = np.abs(num) >= _TOO_LARGE
+        if huge.any():  # cast to int64 it would wrap round to a wrong period without a word
+            raise DataError(f"{role} column {column!r} has {_show(values[huge].iloc[0])} ({rows(huge)}), too large "
+                            "to be a period; periods are years (2023), codes (1..T), dates or strings such as 2023-07")
         return num.astype(np.int64), "int", np.full(len(num), "int", dtype=object)
     # Object or string: strings in the usual forms, or Python dates/periods/numbers (Excel mixes them).
     codes, uniques = pd.factorize(values)
@@ -247,7 +285,7 @@ def _parse_values(values: pd.Series, column: str, role: str, rows=None):
     base, ordinal, written = _parse_strings(text.where(~(stamps | periods_ | numbers), "\x00"))
     if numbers.any():
         num = uniq[numbers].astype(float).to_numpy()
-        whole = np.isfinite(num) & (num == np.round(num))
+        whole = np.isfinite(num) & (num == np.round(num)) & (np.abs(num) < _TOO_LARGE)
         idx = np.flatnonzero(numbers.to_numpy())[whole]
         ordinal[idx], base[idx], written[idx] = num[whole].astype(np.int64), 0, "int"
     if periods_.any():
@@ -354,7 +392,8 @@ class PeriodScale:
         return {1: "month", 3: "quarter", 12: "year"}.get(self.step, "period")
 
     def ordinals(self, codes) -> np.ndarray:
-        return self.start + np.asarray(codes, dtype=np.int64) * self.step
+        """``start + codes * step``: the codes' positions on ``base``; codes must be whole numbers."""
+        return self.start + _whole(codes, "period codes") * self.step
 
     @property
     def labels(self) -> np.ndarray:
@@ -362,23 +401,38 @@ class PeriodScale:
         return self.label(np.arange(self.n))
 
     def label(self, codes) -> np.ndarray:
-        o = self.ordinals(codes)
+        """The label of each code (a scalar code gives one label)."""
+        o = self.ordinals(np.atleast_1d(codes))
         if self.base == "int":
-            return o
-        if self.written == "datetime" or self.base == "day":
-            unit = "datetime64[M]" if self.base == "month" else "datetime64[D]"
-            return o.astype(unit).astype("datetime64[ns]")
-        freq = {"Y": "Y", "Q": "Q", "M": "M"}.get(self.written, "M")
-        months = pd.PeriodIndex.from_ordinals(o, freq="M")
-        return np.asarray(months.asfreq(freq), dtype=object)
+            out = o
+        elif self.written == "datetime" or self.base == "day":
+            out = self._stamps(o)
+        else:
+            freq = {"Y": "Y", "Q": "Q", "M": "M"}.get(self.written, "M")
+            months = pd.PeriodIndex.from_ordinals(o, freq="M")
+            out = np.asarray(months.asfreq(freq), dtype=object)
+        return out[0] if np.ndim(codes) == 0 else out
+
+    def _stamps(self, o: np.ndarray) -> np.ndarray:
+        # NumPy casts datetime64 units without an overflow check: a code past 2262 would wrap round silently.
+        first, last = pd.Timestamp.min, pd.Timestamp.max
+        if self.base == "month":  # the months whose first day pandas can hold: October 1677 to April 2262
+            lo, hi = (first.year - 1970) * 12 + first.month, (last.year - 1970) * 12 + last.month - 1
+        else:
+            lo, hi = (first.ceil("D") - pd.Timestamp(0)).days, (last.floor("D") - pd.Timestamp(0)).days
+        if o.size and (o.min() < lo or o.max() > hi):
+            raise DataError(f"period codes of {self.column!r} fall outside the dates pandas can hold (1677-2262); "
+                            "check the codes passed")
+        unit = "datetime64[M]" if self.base == "month" else "datetime64[D]"
+        return o.astype(unit).astype("datetime64[ns]")
 
     def timestamps(self, codes) -> pd.DatetimeIndex:
         """Dates for a time axis (start of each period); integer scales give their integers back."""
-        o = self.ordinals(codes)
+        o = self.ordinals(np.atleast_1d(codes))
         if self.base == "int":
-            return o
-        unit = "datetime64[M]" if self.base == "month" else "datetime64[D]"
-        return pd.DatetimeIndex(o.astype(unit).astype("datetime64[ns]"))
+            return o if np.ndim(codes) else o[0]
+        stamps = pd.DatetimeIndex(self._stamps(o))
+        return stamps if np.ndim(codes) else stamps[0]
 
     def format(self, codes, locale: str = "en") -> list[str]:
         """Labels for readers: ``Jul 2023`` / ``juil. 2023``, ``2023 Q3`` / ``T3 2023``, ``2023``, dates.
@@ -387,6 +441,7 @@ class PeriodScale:
         they were written as quarters (``2021Q3`` stays ``2021 Q3``).
         """
         shown = "quarter" if self.written == "Q" else self.frequency
+        _locale(locale)
         return [format_period(o, self.base, shown, locale) for o in self.ordinals(np.atleast_1d(codes))]
 
     def unit_name(self, locale: str = "en") -> str:
@@ -400,6 +455,9 @@ class PeriodScale:
         sample). A value off the grid is a :class:`DataError` naming it.
         """
         column = column or self.column
+        values = _as_column(values, column, role)
+        if len(values) == 0:
+            return np.zeros(0, dtype=np.int64)
         ords, base, written, inverse = _parse_distinct(values, column, role)
         # Checks run on the distinct values (few); a failing one is mapped back to its rows for the message.
         ords_u = np.zeros(len(written), dtype=np.int64)
@@ -445,6 +503,28 @@ class PeriodScale:
         return (ords - self.start) // self.step
 
 
+def _whole(codes, what: str) -> np.ndarray:
+    """``codes`` as int64, or a :class:`DataError` for text, booleans, fractions, NaN or numbers past 2**53."""
+    arr = np.asarray(codes)
+    if arr.dtype.kind in "iu" and (arr.size == 0 or np.abs(arr).max() < 2 ** 53):
+        return arr.astype(np.int64)
+    if arr.dtype.kind == "f" and np.isfinite(arr).all() and (arr == np.round(arr)).all() and (
+            arr.size == 0 or np.abs(arr).max() < 2 ** 53):
+        return arr.astype(np.int64)
+    if arr.size == 0 and arr.dtype.kind in "fO":
+        return arr.astype(np.int64)
+    sample = arr.ravel()[0] if arr.size else arr
+    raise DataError(f"{what} must be whole numbers (got {_show(sample)} of type {type(sample).__name__}); "
+                    "pass integer codes such as those of PeriodScale.codes")
+
+
+def _locale(locale):
+    """Babel's locale for ``locale``, a :class:`~impact.errors.ConfigError` naming it when Babel knows none."""
+    from impact.formats import babel_locale
+
+    return babel_locale(locale)
+
+
 def infer_scale(values: pd.Series, column: str = "time") -> PeriodScale:
     """The calendar of a time column (no missing values): base, first period, step, number of codes."""
     ords, base, written, inverse = _parse_distinct(values, column, "time")
@@ -467,18 +547,34 @@ def infer_scale(values: pd.Series, column: str = "time") -> PeriodScale:
 def unit_name(unit: str, locale: str = "en") -> str:
     """``months``/``mois``, ``quarters``/``trimestres``, ``years``/``années``, ``periods``/``périodes``..."""
     names = _UNIT_NAMES.get(str(locale)[:2], _UNIT_NAMES["en"])
-    return names.get(unit, names["period"])
+    return names.get(unit, names["period"]) if isinstance(unit, str) else names["period"]
 
 
 def format_period(ordinal: int, base: str, frequency: str, locale: str = "en") -> str:
     """One period label for ``locale`` with Babel (month and quarter names, date order)."""
     from babel.dates import format_date
 
+    if not isinstance(base, str) or base not in _BASES:
+        raise ConfigError(f"base must be one of {', '.join(map(repr, _BASES))} (got {base!r})")
+    frequencies = ("integer", "year", "quarter", "month", "week", "day")
+    if not isinstance(frequency, str) or frequency not in frequencies:
+        raise ConfigError(f"frequency must be one of {', '.join(map(repr, frequencies))} (got {frequency!r})")
+    if np.ndim(ordinal) != 0:
+        raise DataError(f"format_period takes one ordinal (got {type(ordinal).__name__}); "
+                        "use PeriodScale.format for several")
+    ordinal = int(_whole(ordinal, "a period ordinal"))
+    locale = _locale(locale)
     if base == "int":
         return str(int(ordinal))
     if base == "day":
-        return format_date(_dt.date(1970, 1, 1) + _dt.timedelta(days=int(ordinal)), "medium", locale=locale)
-    year, month = 1970 + int(ordinal) // 12, int(ordinal) % 12 + 1
+        try:
+            day = _dt.date(1970, 1, 1) + _dt.timedelta(days=ordinal)
+        except OverflowError:
+            raise DataError(f"period ordinal {ordinal} (days since 1970-01-01) is no date of years 1 to 9999") from None
+        return format_date(day, "medium", locale=locale)
+    year, month = 1970 + ordinal // 12, ordinal % 12 + 1
+    if not 1 <= year <= 9999:
+        raise DataError(f"period ordinal {ordinal} (months since January 1970) is no month of years 1 to 9999")
     if frequency == "year" and month == 1:
         return str(year)
     day = _dt.date(year, month, 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
 import warnings
 from pathlib import Path
@@ -217,6 +218,9 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, **kwargs) ->
         The file does not exist, is empty or has only a header, cannot be
         parsed, or has an unsupported extension.
     """
+    if not isinstance(path, (str, os.PathLike)) or isinstance(path, bytes):
+        raise DataError(f"path must be a file path (a str or pathlib.Path), got {type(path).__name__}; "
+                        "pass e.g. 'data/panel.csv'")
     path = Path(path)
     if not path.is_file():
         raise DataError(f"data file {str(path)!r} not found; check the path (relative paths start at {Path.cwd()})")
