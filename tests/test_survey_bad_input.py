@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from impact.errors import ConfigError, DataError, ImpactError
+from impact.errors import ConfigError, DataError, EstimationWarning, ImpactError
 from impact.survey import SurveyDesign
 from impact.survey import estimate as estimate_module
 
@@ -157,6 +157,16 @@ def test_barometer_thresholds_and_the_dissatisfied_default(data):
     assert svy.net_satisfaction("score", 8, scale=[0, 10]).estimate == pytest.approx(by_hand, rel=1e-12)
 
 
+def test_result_settings(data):
+    result = design(data).mean("score", by="wave")
+    with pytest.raises(ConfigError, match=r"label must be a column of to_frame\(\) naming each row, e.g. 'wave' \(got 'zz'\)"):
+        result.plot(label="zz")
+    with pytest.raises(ConfigError, match=r"masked must be True or False \(got 'no'\)"):
+        result.to_frame(masked="no")
+    with pytest.raises(ConfigError, match=r"groups must be two different levels of 'wave' \(got \[1, 1\]"):
+        design(data).compare("score", by="wave", groups=(1, 1))
+
+
 def test_column_arguments_must_be_one_name(data):
     svy = design(data)
     with pytest.raises(ConfigError, match=r"column must be one column name \(a string\) \(got list \['score'\]\)"):
@@ -212,6 +222,26 @@ def test_ratio_over_a_zero_denominator_is_masked_with_a_note(data):
     reps, names = with_replicates(zeroed)
     rep = SurveyDesign(reps, weights="w", replicate_weights=names, replicate_type="JK1").ratio("score", "visits", by="wave")
     assert rep.to_frame()["masked"].tolist() == [False, True] and np.isfinite(rep.to_frame()["se"].iloc[0])
+
+
+def test_replicates_without_weight_in_a_domain_are_left_out_as_r_svrvar(data):
+    rng = np.random.default_rng(8)
+    reps = pd.DataFrame({f"b{r}": data["w"] * rng.poisson(1.0, len(data)) for r in range(30)})
+    east = (data["region"] == "east").to_numpy()
+    reps.loc[east, ["b0", "b1"]] = 0.0  # two bootstrap replicates that drew no one from the east
+    svy = SurveyDesign(pd.concat([data, reps], axis=1), weights="w", replicate_weights=list(reps),
+                       replicate_type="bootstrap")
+    with pytest.warns(EstimationWarning, match=r"2 of 30 replicate estimates do not exist .* as R's svrVar does"):
+        result = svy.mean("score", by="region")
+    frame = result.to_frame().set_index("region")
+    # by hand: R's svrVar drops the NA replicates, then scale * sum (theta_r - mean)^2 over the others
+    y, w = data["score"].to_numpy(), reps.to_numpy()
+    theta = (w[east] * y[east, None]).sum(axis=0)[2:] / w[east].sum(axis=0)[2:]
+    assert frame.loc["east", "se"] == pytest.approx(np.sqrt(((theta - theta.mean()) ** 2).sum() / 29), rel=1e-12)
+    north = (data["region"] == "north").to_numpy()
+    theta = (w[north] * y[north, None]).sum(axis=0) / w[north].sum(axis=0)
+    assert frame.loc["north", "se"] == pytest.approx(np.sqrt(((theta - theta.mean()) ** 2).sum() / 29), rel=1e-12)
+    assert np.isfinite(frame["se"]).all() and np.isfinite(result.se)
 
 
 HEADLINE_FIELDS = ("estimate", "se", "ci_low", "ci_high", "pvalue", "deff", "n_obs")

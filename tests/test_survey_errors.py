@@ -128,7 +128,7 @@ def test_bad_options(data):
         design.proportion("wave", level=7)
     with pytest.raises(ConfigError, match=r"by column 'region' has 3 levels .* pass groups=\(first, second\)"):
         design.compare("score", by="region")
-    with pytest.raises(ConfigError, match=r"groups must be two levels of 'region'"):
+    with pytest.raises(ConfigError, match=r"groups must be two different levels of 'region'"):
         design.compare("score", by="region", groups=("north", "east"))
     with pytest.raises(ConfigError, match=r"statistic='proportion' needs level="):
         design.compare("score", by="wave", statistic="proportion")

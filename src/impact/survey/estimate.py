@@ -205,6 +205,8 @@ def _variances(design, lin: Linearized, a, b, b_used, code, n, missing, kind: st
             reps = None
         else:
             reps = replicate_estimates(a, b_used, code, k, design.replicates)
+            if undefined is not None and undefined.any():
+                reps[undefined] = 0.0  # no ratio there in any replicate either; made NaN below, without a warning
             variance = replicate_variance(reps, lin.estimate, design.replicates)
         u = a[lin.rows]
         if kind == "ratio":
@@ -440,9 +442,9 @@ def compare(design, column, by, statistic, level, groups, where, threshold, min_
             raise ConfigError(f"groups must be a pair (first, second) of levels of {by!r} (got {groups!r})")
         groups = list(groups)
         missing = [g for g in groups if g not in dom.labels]
-        if len(groups) != 2 or missing:
+        if len(groups) != 2 or missing or groups[0] == groups[1]:
             raise ConfigError(
-                f"groups must be two levels of {by!r} (got {groups!r}; levels: {', '.join(map(str, dom.labels[:10]))})"
+                f"groups must be two different levels of {by!r} (got {groups!r}; levels: {', '.join(map(str, dom.labels[:10]))})"
             )
         index = {label: i for i, label in enumerate(dom.labels)}
         remap = np.full(len(dom.labels), -1)

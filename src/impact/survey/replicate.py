@@ -30,12 +30,13 @@ Official Statistics 6(3), 223-239.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 
-from impact.errors import ConfigError, DataError
+from impact.errors import ConfigError, DataError, EstimationWarning
 from impact.survey.checks import finite_number
 
 __all__ = ["REPLICATE_TYPES", "ReplicateSpec", "replicate_spec", "replicate_estimates", "replicate_variance"]
@@ -155,9 +156,31 @@ def replicate_estimates(a, b, code, k: int, spec: ReplicateSpec) -> np.ndarray:
 
 
 def replicate_variance(replicates: np.ndarray, estimate: np.ndarray, spec: ReplicateSpec) -> np.ndarray:
-    """``scale * sum_r rscale_r (theta_r - centre)^2`` for each row of ``replicates``."""
+    """``scale * sum_r rscale_r (theta_r - centre)^2`` for each row of ``replicates``.
+
+    A replicate estimate that does not exist (a domain with no weight left in
+    that replicate, e.g. a jackknife replicate dropping the only PSU where the
+    domain has respondents) is left out of that row's sum and centre, with an
+    :class:`~impact.errors.EstimationWarning`, as R ``survey``'s ``svrVar``
+    discards replicates giving NA.
+    """
     # R's svrVar: the replicate mean leaves out replicates that carry no weight (rscale 0, e.g. a census stratum)
     used = spec.rscales > 0
-    centre = estimate[:, None] if spec.mse else replicates[:, used].mean(axis=1, keepdims=True)
-    dev = replicates - centre
-    return spec.scale * (dev * dev) @ spec.rscales
+    finite = np.isfinite(replicates)
+    if finite.all():
+        centre = estimate[:, None] if spec.mse else replicates[:, used].mean(axis=1, keepdims=True)
+        dev = replicates - centre
+        return spec.scale * (dev * dev) @ spec.rscales
+    kept = finite & used
+    values = np.where(finite, replicates, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centre = estimate[:, None] if spec.mse else (
+            (values * kept).sum(axis=1, keepdims=True) / kept.sum(axis=1, keepdims=True))
+    dev = np.where(finite, values - centre, 0.0)
+    lost = (~finite).sum(axis=1)
+    warnings.warn(
+        f"{int(lost.max())} of {replicates.shape[1]} replicate estimates do not exist (no weight left in the domain) "
+        f"for {int((lost > 0).sum())} estimate(s); they are left out of the variance, as R's svrVar does",
+        EstimationWarning, stacklevel=4,
+    )
+    return np.where(kept.any(axis=1), spec.scale * (dev * dev) @ spec.rscales, np.nan)

@@ -16,6 +16,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from impact.errors import ConfigError
 from impact.results import EffectResult, Summary, _fmt
 
 __all__ = ["SurveyResult", "MASKED_COLUMNS", "FRAME_COLUMNS"]
@@ -57,6 +58,8 @@ class SurveyResult(EffectResult):
         Masked rows keep their ``n_obs`` and have NaN estimates so that a
         table prints a dash and a plot leaves a gap.
         """
+        if not isinstance(masked, (bool, np.bool_)):
+            raise ConfigError(f"masked must be True or False (got {masked!r})")
         frame = self.terms.copy()
         if masked and frame["masked"].any():
             hidden = list(MASKED_COLUMNS) + [c for c in frame.columns if str(c).startswith("share_")]
@@ -101,6 +104,9 @@ class SurveyResult(EffectResult):
 
         frame = self.to_frame()
         if label is not None:
+            if label not in frame.columns:
+                raise ConfigError(f"label must be a column of to_frame() naming each row, e.g. "
+                                  f"{self.by if isinstance(self.by, str) else 'term'!r} (got {label!r})")
             keys = [label]
         elif isinstance(self.by, tuple):
             keys = list(self.by)
