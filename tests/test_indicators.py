@@ -202,3 +202,16 @@ def test_spec_checks_list_every_problem():
 def test_every_error_is_an_impact_error():
     with pytest.raises(ImpactError):
         indicator("", direction="lower", baseline=1, baseline_date="2022", target=0, target_date="2023", values=[])
+
+
+def test_labels_parsed_together_read_as_each_alone():
+    import datetime as dt
+
+    from impact.indicators import parse_date, parse_dates
+
+    labels = ["2023-07", "2023-07-15", "2023-07-01", "2023-07-31", "2023Q3", "2023-T3", "07/2023", "2023",
+              "15/07/2023", " 2024-02 ", "2024-02-29", "2023-06-30", dt.date(2023, 5, 4), pd.Timestamp("2022-01-03"),
+              pd.Period("2023Q1"), 2021, "1999-12", "31/12/2023"]
+    assert parse_dates(labels) == [parse_date(v) for v in labels]
+    with pytest.raises(ConfigError, match="cannot read '2023-13'"):
+        parse_dates(["2023-01", "2023-13"])

@@ -64,6 +64,8 @@ def check_evaluation(config: dict, folder=None, check_data: bool = True) -> list
             for i, spec in enumerate(indicators):
                 problems += check_indicator_spec(spec, f"indicators[{i}]", questions)
                 ident = spec.get("id") if isinstance(spec, dict) else None
+                if not isinstance(ident, str):
+                    continue  # a missing or non-text id is already a problem of check_indicator_spec
                 if ident in seen:
                     problems.append(f"indicators[{i}].id: {ident!r} is used twice; ids must be unique")
                 seen.add(ident)
@@ -144,7 +146,8 @@ def _unit_mask(initiative, frame: pd.DataFrame, units: str) -> np.ndarray | None
 def compute_indicators(initiative, frame: pd.DataFrame, feedback=None) -> list:
     """Every indicator of the initiative as an :class:`impact.indicators.IndicatorResult`.
 
-    ``frame`` is the prepared evaluation data (for ``from_data``);
+    ``frame`` is the prepared evaluation data (for ``from_data``): a DataFrame, or the
+    :class:`~impact.report.estimate.AggregateData` of a Parquet glob, which is not loaded;
     ``feedback`` the :class:`~impact.feedback.FeedbackSummary` (for ``from_survey``).
     """
     from impact.errors import ConfigError
@@ -155,9 +158,16 @@ def compute_indicators(initiative, frame: pd.DataFrame, feedback=None) -> list:
     for spec in initiative.config.get("indicators") or []:
         if spec.get("from_data"):
             src = spec["from_data"]
-            values = series_from_data(frame, src["column"], time=time, statistic=src.get("statistic", "mean"),
-                                      mask=_unit_mask(initiative, frame, src.get("units", "all")),
-                                      dates=src.get("dates"), weight=src.get("weight"))
+            common = dict(time=time, statistic=src.get("statistic", "mean"), dates=src.get("dates"),
+                          weight=src.get("weight"))
+            if isinstance(frame, pd.DataFrame):
+                values = series_from_data(frame, src["column"],
+                                          mask=_unit_mask(initiative, frame, src.get("units", "all")), **common)
+            else:
+                # A Parquet glob left on disk (report.estimate.AggregateData): one aggregate query on its relation,
+                # whose _treated_group is the in-memory one (cohort coded on the calendar).
+                values = series_from_data(frame.relation, src["column"], units=src.get("units", "all"),
+                                          group="_treated_group", **common)
             method = "from_data"
         elif spec.get("from_survey"):
             if feedback is None:

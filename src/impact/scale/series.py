@@ -159,7 +159,8 @@ def _checked(out: pd.DataFrame, column, time, dates, weight, units, label) -> pd
     if dates is not None and (out["nl"] > 1).any():
         raise DataError(f"dates column {dates!r} has several labels within one {time!r} period; "
                         "use one label per period")
-    if weight is not None and (out["wsum"].astype(float) <= 0).any():
+    # A period whose weights are all missing sums to zero, as in pandas.
+    if weight is not None and (out["wsum"].astype(float).fillna(0.0) <= 0).any():
         raise DataError(f"weight column {weight!r} sums to zero or less in some period; check the weights")
     out = out.sort_values("tv", kind="stable")
     return pd.DataFrame({"date": out["lv"].to_numpy(), "value": out["value"].to_numpy(dtype=float),

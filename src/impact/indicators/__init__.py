@@ -25,6 +25,7 @@ This module is pure library: it knows nothing of reports or notebooks.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -33,7 +34,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from impact.data import check_choice, check_columns, check_numeric
+from impact.data import check_choice
 from impact.errors import ConfigError, DataError
 from impact.results import Summary, SummaryDisplay
 
@@ -63,10 +64,10 @@ def parse_date(value: Any, where: str = "date") -> pd.Timestamp:
     evaluation data accept), and are used only to measure elapsed time; they
     are shown as written.
     """
-    from impact.periods import parse_periods
-
     original = value
-    if isinstance(value, pd.Timestamp):
+    if value is pd.NaT or (isinstance(value, (float, np.floating)) and math.isnan(value)):
+        value = None  # a missing date is refused below, never turned into NaT
+    elif isinstance(value, pd.Timestamp):
         return value
     if isinstance(value, (_dt.date, _dt.datetime, np.datetime64)):
         return pd.Timestamp(value)
@@ -75,24 +76,67 @@ def parse_date(value: Any, where: str = "date") -> pd.Timestamp:
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         value = str(int(value))  # a year; other integers are period codes, not dates
     if isinstance(value, str) and value.strip():
-        try:
-            (ordinal,), base, _ = parse_periods(pd.Series([value.strip()]), where, role="date")
-        except DataError:
-            base = None
-        if base == "month":
-            return pd.Timestamp(year=1970 + int(ordinal) // 12, month=int(ordinal) % 12 + 1, day=1)
-        if base == "day":
-            return pd.Timestamp(np.datetime64(int(ordinal), "D"))
-        if base == "int" and 1000 <= int(ordinal) <= 9999:
-            return pd.Timestamp(year=int(ordinal), month=1, day=1)
+        stamp = _parse_text(value.strip())
+        if stamp is not None:
+            return stamp
     raise ConfigError(
         f"{where}: cannot read {original!r} as a date; write it as 2023-07, 2023-07-15, 2023Q3, 07/2023 or 2023"
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _parse_text(text: str) -> pd.Timestamp | None:
+    """The date a text label names, or None; cached, since one report reads the same few labels many times."""
+    from impact.periods import parse_periods
+
+    try:
+        (ordinal,), base, _ = parse_periods(pd.Series([text]), "date", role="date")
+    except DataError:
+        return None
+    if base == "month":
+        return pd.Timestamp(year=1970 + int(ordinal) // 12, month=int(ordinal) % 12 + 1, day=1)
+    if base == "day":
+        return pd.Timestamp(np.datetime64(int(ordinal), "D"))
+    if base == "int" and 1000 <= int(ordinal) <= 9999:
+        return pd.Timestamp(year=int(ordinal), month=1, day=1)
+    return None
+
+
+def parse_dates(values, where: str = "date") -> list[pd.Timestamp]:
+    """:func:`parse_date` of each of ``values``, with every text label parsed in one vectorised pass.
+
+    A series has one label per period (dozens to hundreds); parsing them one
+    by one cost a pass of :mod:`impact.periods` each. The result is the same as
+    ``[parse_date(v, where) for v in values]`` (checked in the tests): a date
+    on the first or last day of its month stands for that month, as alone.
+    """
+    from impact.periods import _parse_strings
+
+    values = list(values)
+    out: list = [None] * len(values)
+    text_at = [i for i, v in enumerate(values) if isinstance(v, str) and v.strip()]
+    if text_at:
+        base, ordinal, _ = _parse_strings(pd.Series([values[i].strip() for i in text_at], dtype=object))
+        months = np.where(base == 1, ordinal, 0)
+        days = np.where(base == 2, ordinal, 0).astype("datetime64[D]")
+        month_of_day = days.astype("datetime64[M]")
+        whole_month = (days == month_of_day.astype("datetime64[D]")) | (
+            days == (month_of_day + 1).astype("datetime64[D]") - 1)
+        starts = np.where(base == 1, months.astype("datetime64[M]"),
+                          np.where(whole_month, month_of_day, np.datetime64("NaT", "M"))).astype("datetime64[D]")
+        stamps = np.where((base == 2) & ~whole_month, days, starts)
+        years = (base == 0) & (ordinal >= 1000) & (ordinal <= 9999)
+        stamps = np.where(years, (ordinal - 1970).astype("datetime64[Y]").astype("datetime64[D]"), stamps)
+        for k, i in enumerate(text_at):
+            if base[k] in (1, 2) or years[k]:
+                out[i] = pd.Timestamp(stamps[k])
+    return [parse_date(v, where) if o is None else o for v, o in zip(values, out)]
+
+
 def date_label(value: Any) -> str:
     """A date as the user wrote it (ISO for date objects)."""
-    if isinstance(value, (_dt.datetime, pd.Timestamp)):
+    if isinstance(value, (_dt.datetime, pd.Timestamp)) and value is not pd.NaT:
+        value = pd.Timestamp(value)
         return value.date().isoformat() if value == value.normalize() else value.isoformat()
     if isinstance(value, _dt.date):
         return value.isoformat()
@@ -162,21 +206,36 @@ def progress_status(baseline: float, target: float, current: float, direction: D
 
 def _as_series(values) -> pd.DataFrame:
     """Normalise measurements to the columns of :data:`SERIES_COLUMNS`, sorted by date."""
+    hint = "write values: [{date: 2023-06, value: 61}, {date: 2024-06, value: 31}]"
     if values is None:
         raise ConfigError("an indicator needs measurements: values, from_data or from_survey")
-    frame = pd.DataFrame(values).copy() if not isinstance(values, pd.DataFrame) else values.copy()
+    if isinstance(values, pd.DataFrame):
+        frame = values.copy()
+    elif isinstance(values, (list, tuple)) and all(isinstance(v, dict) for v in values):
+        frame = pd.DataFrame(list(values))
+    else:
+        shown = repr(values) if len(repr(values)) <= 60 else repr(values)[:57] + "..."
+        raise ConfigError(f"indicator values must be a list of measurements, each {{date, value}} (got "
+                          f"{type(values).__name__} {shown}); {hint}")
     missing = [c for c in ("date", "value") if c not in frame.columns]
     if missing:
-        raise ConfigError(f"indicator values need 'date' and 'value' for each measurement (missing {missing}); "
-                          "write values: [{date: 2023-06, value: 61}, ...]")
+        raise ConfigError(f"indicator values need 'date' and 'value' for each measurement (missing {missing}); {hint}")
     for column in SERIES_COLUMNS[2:]:
         if column not in frame:
             frame[column] = np.nan
-    frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
+    raw = frame["value"]
+    frame["value"] = pd.to_numeric(raw.where(~raw.map(lambda v: isinstance(v, (bool, np.bool_)))), errors="coerce")
+    # Missing measurements are skipped; anything else that is not a number is a mistake to show, not to skip.
+    wrong = frame["value"].isna() & raw.notna()
+    if wrong.any():
+        first = raw[wrong].iloc[0]
+        first = first.item() if isinstance(first, np.generic) else first
+        raise ConfigError(f"indicator values must be numbers (got {first!r} dated "
+                          f"{date_label(frame.loc[wrong, 'date'].iloc[0])!r}); leave a missing measurement empty")
     frame = frame.loc[frame["value"].notna(), list(SERIES_COLUMNS)]
     if frame.empty:
         raise DataError("indicator has no measured value; add at least one to values (or check the data)")
-    frame["_t"] = [parse_date(d, "values.date") for d in frame["date"]]
+    frame["_t"] = parse_dates(frame["date"], "values.date")
     frame["date"] = [date_label(d) for d in frame["date"]]
     if frame["_t"].duplicated().any():
         dup = frame.loc[frame["_t"].duplicated(), "date"].iloc[0]
@@ -285,7 +344,7 @@ class IndicatorResult(SummaryDisplay):
 
         ax = _axes(ax, figsize=(4, 3))
         color = color or STATUS_COLOURS[self.status]
-        t = [parse_date(d) for d in self.series["date"]]
+        t = parse_dates(self.series["date"])
         b, g = parse_date(self.baseline_date), parse_date(self.target_date)
         ax.plot(t, self.series["value"], marker="o", ms=3, color=color, lw=1.5)
         if self.series["ci_low"].notna().any():
@@ -365,13 +424,16 @@ def indicator(
     """
     if not isinstance(id, str) or not id:
         raise ConfigError(f"indicator id must be a non-empty string (got {id!r})")
+    for name, text in (("label", label), ("unit", unit), ("source", source)):
+        if text is not None and not isinstance(text, str):
+            raise ConfigError(f"indicators.{id}.{name} must be text (got {text!r})")
     check_choice(f"indicators.{id}.direction", direction, DIRECTIONS)
     series = _as_series(values)
     target = _number(target, f"indicators.{id}.target.value")
     b_label, t_label = date_label(baseline_date), date_label(target_date)
     b_time = parse_date(baseline_date, f"indicators.{id}.baseline.date")
     if baseline is None:
-        at = series.loc[[parse_date(d) == b_time for d in series["date"]], "value"]
+        at = series.loc[[t == b_time for t in parse_dates(series["date"])], "value"]
         if at.empty:
             raise ConfigError(f"indicators.{id}.baseline.value is missing and the series has no value dated "
                               f"{b_label!r}; give the value or a baseline date the series covers")
@@ -390,211 +452,6 @@ def indicator(
     )
 
 
-def series_from_data(
-    data,
-    column: str,
-    *,
-    time: str,
-    statistic: str = "mean",
-    mask=None,
-    dates: str | None = None,
-    weight: str | None = None,
-    units: str = "all",
-    group: str | None = None,
-) -> pd.DataFrame:
-    """An indicator's series computed per period from long-form data.
-
-    Parameters
-    ----------
-    data : DataFrame, or a path or glob of Parquet/CSV files, a DuckDB relation
-        One row per unit (or person) and period. Files and relations are not
-        loaded: one aggregate query computes the series
-        (:func:`impact.scale.series.series_statistics`), with the same result.
-    column : str
-        The measured column.
-    time : str
-        The period column; its values (or those of ``dates``) must read as dates.
-    statistic : {"mean", "median", "sum"}
-        What to compute per period.
-    mask : array of bool, optional
-        Rows to use (e.g. the treated units), one per row of a DataFrame; all
-        rows by default. Out of core, use ``units`` and ``group`` instead.
-    dates : str, optional
-        A column giving each period's date label when ``time`` holds codes
-        (``month`` = 1, 2, ... and ``month_label`` = 2022-01, ...).
-    weight : str, optional
-        Weights for the mean (e.g. the number of applications behind a rate).
-    units : {"treated", "control", "all"}
-        With ``group``: the rows whose group is 1 (treated), the others, or all.
-    group : str, optional
-        A 0/1 column marking the treated units.
-
-    Returns
-    -------
-    DataFrame with ``date`` (label) , ``value`` and ``n`` (rows behind each value), one row per period.
-
-    Notes
-    -----
-    Missing values of ``column`` are left out; infinite values are refused.
-    Periods are the distinct values of ``time`` as written, in their sorted order.
-    """
-    from impact.scale.source import is_out_of_core
-
-    for role, name in (("column", column), ("time", time), ("dates", dates), ("weight", weight), ("group", group)):
-        if name is not None and not isinstance(name, str):
-            raise ConfigError(f"from_data.{role} must be one column name (a string), got {name!r}")
-    check_choice("statistic", statistic, DATA_STATISTICS)
-    check_choice("units", units, UNITS)
-    if weight is not None and statistic != "mean":
-        raise ConfigError(f"weight applies to statistic='mean' only (got statistic={statistic!r}); drop weight")
-    if units != "all" and group is None:
-        raise ConfigError(f"units={units!r} needs group=, the 0/1 column marking the treated units")
-    if is_out_of_core(data):
-        if mask is not None:
-            raise ConfigError("mask selects rows of a DataFrame; for files or a DuckDB relation select units "
-                              "with units='treated' or 'control' and group=<0/1 column>")
-        from impact.scale.series import series_statistics
-
-        out = series_statistics(data, column, time=time, statistic=statistic, units=units, group=group,
-                                dates=dates, weight=weight)
-        return _labels_read_as_dates(out, time, dates)
-    check_columns(data, indicator=column, time=time, dates=dates, weight=weight, group=group)
-    check_numeric(data, column, "indicator")
-    if weight is not None:
-        check_numeric(data, weight, "weight")
-    rows = _row_mask(data, mask, units, group)
-    frame = data if rows is None else data.loc[rows]
-    if frame.empty:
-        raise DataError(f"no rows left to compute indicator {column!r}: the unit selection is empty")
-    infinite = np.isinf(frame[column].to_numpy(dtype=float))
-    if infinite.any():
-        raise DataError(f"indicator column {column!r} has {int(infinite.sum())} infinite values; "
-                        "leave missing values empty or correct them")
-    frame = frame.loc[frame[column].notna()]
-    label_col = dates or time
-    grouped = frame.groupby(time, sort=True)
-    if weight is not None:
-        w = frame[weight].to_numpy(dtype=float)
-        sums = pd.DataFrame({"wy": w * frame[column].to_numpy(dtype=float), "w": w, time: frame[time]})
-        totals = sums.groupby(time, sort=True)[["wy", "w"]].sum()
-        if (totals["w"] <= 0).any():
-            raise DataError(f"weight column {weight!r} sums to zero or less in some period; check the weights")
-        value = totals["wy"] / totals["w"]
-    else:
-        value = grouped[column].agg(statistic)
-    labels = grouped[label_col].first()
-    if dates is not None and (grouped[label_col].nunique() > 1).any():
-        raise DataError(f"dates column {dates!r} has several labels within one {time!r} period; "
-                        "use one label per period")
-    out = pd.DataFrame({"date": labels.to_numpy(), "value": value.to_numpy(dtype=float),
-                        "n": grouped.size().to_numpy()})
-    return _labels_read_as_dates(out, time, dates)
-
-
-def _row_mask(data: pd.DataFrame, mask, units: str, group: str | None) -> np.ndarray | None:
-    """The rows to use: ``mask`` (one True/False per row) and/or the ``units`` whose ``group`` is 1 or not."""
-    rows = None
-    if mask is not None:
-        rows = np.asarray(mask)
-        if rows.ndim != 1 or len(rows) != len(data):
-            raise ConfigError(f"mask must give one True/False per row of the data ({len(data)} rows; got "
-                              f"{'shape ' + str(rows.shape) if rows.ndim != 1 else str(len(rows)) + ' values'}); "
-                              "build it from the same DataFrame, e.g. data['group'] == 1")
-        if rows.dtype != bool:
-            as_float = pd.to_numeric(pd.Series(rows), errors="coerce").to_numpy(dtype=float)
-            if not np.isin(as_float, (0.0, 1.0)).all():
-                raise ConfigError("mask must hold only True/False (or 1/0) values, one per row; missing or other "
-                                  "values leave it unclear whether a row counts")
-            rows = as_float == 1.0
-    if units != "all":
-        # As the report's unit selection: treated where the group column is 1, control everywhere else.
-        treated = (data[group] == 1).to_numpy(dtype=bool)
-        chosen = treated if units == "treated" else ~treated
-        rows = chosen if rows is None else rows & chosen
-    return rows
-
-
-def _labels_read_as_dates(out: pd.DataFrame, time: str, dates: str | None) -> pd.DataFrame:
-    """``out`` unchanged, once its first label reads as a date (codes 1, 2, ... need a ``dates`` column)."""
-    label_col = dates or time
-    try:
-        [parse_date(d, f"{label_col} values") for d in out["date"].head(1)]
-    except ConfigError as exc:
-        raise ConfigError(f"{exc}; when {time!r} holds period codes, name a column of date labels with "
-                          "from_data.dates (e.g. dates: month_label)") from None
-    return out
-
-
-def check_indicator_spec(spec: Any, where: str, questions: dict | None = None) -> list[str]:
-    """Every problem in one ``indicators`` entry of ``initiative.yaml``, each prefixed with its location.
-
-    ``questions`` maps the feedback questions' columns to their statistics, so
-    that a ``from_survey`` indicator can be checked against them.
-    """
-    if not isinstance(spec, dict):
-        return [f"{where}: must be a mapping with id, label, direction, baseline, target and values"]
-    allowed = {"id", "label", "unit", "direction", "baseline", "target", "values", "from_data", "from_survey",
-               "source"}
-    problems = [f"{where}.{k}: unknown key; allowed: {', '.join(sorted(allowed))}" for k in spec if k not in allowed]
-    if not isinstance(spec.get("id"), str) or not spec.get("id"):
-        problems.append(f"{where}.id: required (a short name such as 'delay')")
-    if spec.get("direction") not in DIRECTIONS:
-        problems.append(f"{where}.direction: must be 'lower' or 'higher' (got {spec.get('direction')!r})")
-    sources = [k for k in ("values", "from_data", "from_survey") if spec.get(k) is not None]
-    if len(sources) != 1:
-        problems.append(f"{where}: give exactly one of values, from_data, from_survey (got {sources or 'none'})")
-    for key in ("baseline", "target"):
-        part = spec.get(key)
-        if not isinstance(part, dict) or "date" not in part:
-            problems.append(f"{where}.{key}: must be {{value: ..., date: ...}}")
-            continue
-        try:
-            parse_date(part["date"], f"{where}.{key}.date")
-        except ConfigError as exc:
-            problems.append(str(exc))
-        value = part.get("value")
-        if value is None and not (key == "baseline" and sources and sources[0] != "values"):
-            problems.append(f"{where}.{key}.value: required")
-        elif value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            problems.append(f"{where}.{key}.value: must be a number (got {value!r})")
-    if not problems:
-        try:
-            b, t = spec["baseline"], spec["target"]
-            elapsed_share(b["date"], t["date"], t["date"])
-            if b.get("value") is not None:
-                progress_status(float(b["value"]), float(t["value"]), float(t["value"]), spec["direction"], 1.0)
-        except ConfigError as exc:
-            problems.append(f"{where}: {exc}")
-    values = spec.get("values")
-    if values is not None:
-        if not isinstance(values, list) or not values or not all(isinstance(v, dict) and "date" in v and "value" in v
-                                                                 for v in values):
-            problems.append(f"{where}.values: must be a non-empty list of {{date: ..., value: ...}}")
-    data = spec.get("from_data")
-    if data is not None:
-        if not isinstance(data, dict) or not data.get("column"):
-            problems.append(f"{where}.from_data: must be {{column, statistic, units}}")
-        else:
-            extra = set(data) - {"column", "statistic", "units", "dates", "weight"}
-            if extra:
-                problems.append(f"{where}.from_data: unknown keys {sorted(extra)}; allowed: column, statistic, "
-                                "units, dates, weight")
-            if data.get("statistic", "mean") not in DATA_STATISTICS:
-                problems.append(f"{where}.from_data.statistic: must be one of {', '.join(DATA_STATISTICS)} "
-                                f"(got {data['statistic']!r})")
-            if data.get("units", "all") not in UNITS:
-                problems.append(f"{where}.from_data.units: must be one of {', '.join(UNITS)} (got {data['units']!r})")
-    survey = spec.get("from_survey")
-    if survey is not None:
-        if not isinstance(survey, dict) or not survey.get("question") or not survey.get("statistic"):
-            problems.append(f"{where}.from_survey: must be {{question, statistic}}")
-        elif questions is None:
-            problems.append(f"{where}.from_survey: needs a feedback section with the question {survey['question']!r}")
-        elif survey["question"] not in questions:
-            problems.append(f"{where}.from_survey.question: {survey['question']!r} is not a feedback question "
-                            f"(questions: {', '.join(questions) or 'none'})")
-        elif survey["statistic"] not in questions[survey["question"]]:
-            problems.append(f"{where}.from_survey.statistic: {survey['statistic']!r} is not computed for question "
-                            f"{survey['question']!r}; add it to that question's statistics "
-                            f"(now {questions[survey['question']]})")
-    return problems
+# Computed from the evaluation data, and the checks of an initiative.yaml entry: in their own modules.
+from impact.indicators.from_data import series_from_data  # noqa: E402
+from impact.indicators.spec import check_indicator_spec  # noqa: E402

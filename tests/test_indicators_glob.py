@@ -1,0 +1,86 @@
+"""A report's ``from_data`` indicators from a Parquet glob, without loading the frame (issue 13).
+
+The example initiative ``rsa-first-appointment`` has a weighted mean indicator of
+the treated départements by month (``dates: month_label``). Its data are split
+into three Parquet files; the indicators computed from the glob's aggregate
+queries must equal those of the CSV read in memory.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from impact.report.estimate import AggregateData, aggregate_data, prepare
+from impact.report.evaluation import compute_indicators
+from impact.report.initiative import Initiative, load_initiative
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "initiatives" / "rsa-first-appointment"
+
+
+def _write(folder: Path, config: dict) -> None:
+    (folder / "initiative.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+
+
+@pytest.fixture
+def folders(tmp_path):
+    csv = tmp_path / "csv"
+    shutil.copytree(EXAMPLE, csv)
+    config = yaml.safe_load((csv / "initiative.yaml").read_text(encoding="utf-8"))
+    config["design"]["options"] = {"control": "never", "method": "reg", "n_boot": 0}
+    # Every statistic and unit selection, beside the example's own weighted mean of the treated.
+    base = next(i for i in config["indicators"] if i.get("from_data"))
+    for statistic in ("mean", "median", "sum"):
+        for units in ("treated", "control", "all"):
+            extra = {**base, "id": f"{statistic}_{units}", "baseline": {"date": "2022-06"},
+                     "from_data": {"column": "delay_days", "statistic": statistic, "units": units,
+                                   "dates": "month_label"}}
+            config["indicators"].append(extra)
+    _write(csv, config)
+    glob = tmp_path / "glob"
+    shutil.copytree(csv, glob)
+    data = pd.read_csv(glob / "data.csv")
+    (glob / "data.csv").unlink()
+    for i, part in enumerate(np.array_split(data["departement"].unique(), 3)):
+        data[data["departement"].isin(part)].to_parquet(glob / f"data-{i}.parquet", index=False)
+    config["data"]["file"] = "data-*.parquet"
+    _write(glob, config)
+    return csv, glob
+
+
+def test_indicators_from_the_glob_equal_those_of_the_csv(folders, monkeypatch):
+    csv, glob = folders
+    mem = load_initiative(csv)
+    expected = compute_indicators(mem, prepare(mem))
+    ini = load_initiative(glob)
+    # The statistics of the glob, as prepare() gives them to the report (the indicators play no part in them).
+    without = Initiative(folder=ini.folder, config={**ini.config, "indicators": [
+        i for i in ini.config["indicators"] if not i.get("from_data")]})
+    monkeypatch.setattr(Initiative, "read_data", lambda self: pytest.fail("the full frame was loaded"))
+    agg = aggregate_data(without)
+    assert isinstance(agg, AggregateData)
+    got = compute_indicators(ini, agg)
+    assert [r.id for r in got] == [r.id for r in expected] and len(got) == 11
+    for r, e in zip(got, expected):
+        assert list(r.series["date"]) == list(e.series["date"]), r.id
+        np.testing.assert_array_equal(r.series["n"].to_numpy(), e.series["n"].to_numpy())
+        np.testing.assert_allclose(r.series["value"].to_numpy(float), e.series["value"].to_numpy(float),
+                                   rtol=1e-12, atol=0, err_msg=r.id)
+        assert (r.current, r.current_date, r.status) == (pytest.approx(e.current, rel=1e-12), e.current_date,
+                                                         e.status)
+        assert r.baseline == pytest.approx(e.baseline, rel=1e-12)
+        assert r.progress == pytest.approx(e.progress, rel=1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason="report.estimate.aggregate_data still loads the data whenever an indicator "
+                                       "has from_data; that condition can go now that series_from_data reads globs")
+def test_a_report_with_from_data_indicators_leaves_the_glob_on_disk(folders, monkeypatch):
+    _, glob = folders
+    monkeypatch.setattr(Initiative, "read_data", lambda self: pytest.fail("the full frame was loaded"))
+    ini = load_initiative(glob)
+    assert isinstance(prepare(ini), AggregateData)
