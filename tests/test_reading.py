@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impact.errors import DataError, DroppedRowsWarning
+from impact.errors import ConfigError, DataError, DroppedRowsWarning
 from impact.reading import read_table
 
 TABLE = "unit\tperiod\tvalue\nÉvreux\t2023-07\t1,5\nSaint-Étienne\t2023-08\t2,25\nLyon\t2023-09\t-3\n"
@@ -106,3 +106,11 @@ def test_plain_files_unchanged(tmp_path):
 def test_a_path_that_is_no_path_is_named(path):
     with pytest.raises(DataError, match=r"path must be a file path \(a str or pathlib.Path\), got "):
         read_table(path)
+
+
+def test_options_pandas_refuses_are_named_as_options(tmp_path):
+    path = _write(tmp_path, "unit,y\nA,1\n")
+    with pytest.raises(ConfigError, match=r"with the options foo=1 .*leave them out: read_table detects"):
+        read_table(path, foo=1)
+    with pytest.raises(DataError, match=r"re-export it, and the options passed \(usecols=\['zzz'\]\)"):
+        read_table(path, usecols=["zzz"])

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from impact.errors import DataError, DroppedRowsWarning
+from impact.errors import ConfigError, DataError, DroppedRowsWarning
 
 __all__ = ["read_table", "MISSING_TOKENS"]
 
@@ -253,8 +253,14 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, **kwargs) ->
     except DataError:
         raise
     except Exception as exc:  # noqa: BLE001 - readers raise many types on malformed files; all mean "unreadable"
+        options = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+        if kwargs and isinstance(exc, TypeError):  # an option pandas does not take, or of the wrong type
+            raise ConfigError(f"cannot read {str(path)!r} with the options {options} ({exc}); check them against "
+                              "the pandas reader, or leave them out: read_table detects the separator, decimal "
+                              "mark and encoding itself") from exc
         raise DataError(f"cannot read {str(path)!r} ({type(exc).__name__}: {exc}); check that it is a "
-                        f"{suffix.lstrip('.').upper()} file and re-export it") from exc
+                        f"{suffix.lstrip('.').upper()} file and re-export it"
+                        + (f", and the options passed ({options})" if kwargs else "")) from exc
     if frame.empty:
         raise DataError(f"data file {str(path)!r} has no data rows"
                         + (f" (only a header: {', '.join(map(str, frame.columns[:10]))})" if len(frame.columns) else "")
