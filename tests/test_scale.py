@@ -199,7 +199,7 @@ def test_input_checks_name_counts_and_examples(tmp_path):
         callaway_santanna(_write(varying, tmp_path), "y", "id", "t", "g", n_boot=0)
     short = df.drop(index=df.index[(df["id"].isin([2, 3])) & (df["t"] == 4)])
     with pytest.raises(DataError, match=r"unbalanced panel: 2 of 60 units lack some of the 7 periods .*id=2"):
-        event_study(_write(short, tmp_path), "y", "id", "t", "g")
+        panel_statistics(_write(short, tmp_path), "y", "id", "t", cohort="g")  # unbalanced=True accepts it
     nonfinite = df.copy()
     nonfinite.loc[nonfinite.index[[5, 40]], "y"] = [np.nan, np.inf]
     with pytest.raises(DataError, match="outcome column 'y' has 2 missing or non-finite values"):
@@ -225,8 +225,7 @@ def test_features_that_need_unit_level_data_say_so(panel_file):
         callaway_santanna(path, "y", "id", "t", "g", boot_weights="rademacher")
     with pytest.raises(ConfigError, match="weights"):
         callaway_santanna(path, "y", "id", "t", "g", weights="region", n_boot=0)
-    with pytest.raises(ConfigError, match="bin_endpoints=False"):
-        event_study(path, "y", "id", "t", "g", window=(-2, 2), bin_endpoints=False)
+    # bin_endpoints=False (rows outside the window dropped) is exact out of core: test_scale_unbalanced_fe.py
     with pytest.raises(ConfigError, match="memory_limit"):
         source(path, memory_limit="lots")
 
@@ -359,8 +358,9 @@ def test_unbalanced_panel_equals_in_memory(tmp_path, control, cluster):
     back = load_statistics(save_statistics(st, tmp_path / "unbalanced.json", min_cell_size=1))
     _same(callaway_santanna(data, "y", "id", "t", "g", n_boot=0, cluster=cluster),
           callaway_santanna(back, "y", "id", "t", "g", n_boot=0, cluster=cluster))
-    with pytest.raises(DataError, match="unbalanced"):
-        event_study(back, "y", "id", "t", "g", cluster=cluster)
+    # The event study is exact on unbalanced statistics too (tests/test_scale_unbalanced_fe.py).
+    _same(event_study(data, "y", "id", "t", "g", cluster=cluster),
+          event_study(back, "y", "id", "t", "g", cluster=cluster))
 
 
 def test_unbalanced_edge_cases_equal_in_memory(tmp_path):
