@@ -118,6 +118,7 @@ def test_each_example_robustness_estimator_runs(example):
     ("timeout", True, "timeout"), ("jobs", "2", r"jobs \(--jobs\)"), ("jobs", 0, "jobs"), ("seed", "a", "seed"),
     ("seed", -1, "seed"), ("force", "yes", "force"), ("pdf", 1, "pdf"), ("progress", None, "progress"),
     ("scheduler", 3, "scheduler"), ("executor", "slurm", "executor"), ("lang", 3, "lang"),
+    ("notebook", "nowhere.ipynb", r"notebook \(--notebook\)"), ("notebook", __file__, "existing .ipynb"),
 ])
 def test_run_batch_refuses_a_bad_argument_before_running_anything(tmp_path, option, value, named):
     from impact.report.batch import run_batch

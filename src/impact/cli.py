@@ -32,11 +32,18 @@ def _failure_lines(record: dict) -> list[str]:
 
 
 def _run(args) -> int:
-    from impact.report.batch import run_batch
+    from impact.report.batch import Interrupted, run_batch
 
-    records = run_batch(args.paths, args.out, jobs=args.jobs, lang=args.lang, force=args.force,
-                        executor=args.executor, scheduler=args.scheduler, timeout=args.timeout, seed=args.seed,
-                        pdf=args.pdf, progress=not args.quiet)
+    try:
+        records = run_batch(args.paths, args.out, jobs=args.jobs, lang=args.lang, force=args.force,
+                            executor=args.executor, scheduler=args.scheduler, timeout=args.timeout, seed=args.seed,
+                            pdf=args.pdf, progress=not args.quiet, notebook=args.notebook)
+    except Interrupted as stop:
+        s = "" if stop.stopped == 1 else "s"
+        print(f"interrupted by {stop.signal_name}: stopped {stop.stopped} running initiative{s} (worker{s} and "
+              f"notebook kernel{s} killed); no other was started. Last good reports are kept; run the same command "
+              "again to finish (up-to-date reports are reused).", file=sys.stderr)
+        return 128 + stop.signum
     ids = [for_console(r.get("id")) for r in records]
     width = max(len(i) for i in ids)
     print(f"{'initiative':<{width}}  status  reused  estimate  [95% CI]            NPV")
@@ -119,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=None, help="override every initiative's seed")
     run.add_argument("--pdf", action="store_true", help="also print each report to PDF (needs Chromium installed)")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    run.add_argument("--notebook", default=None, help="a report notebook of your own, with the same parameters "
+                                                      "(default: the shipped evaluation.ipynb)")
     run.set_defaults(func=_run)
     new = sub.add_parser("new", help="scaffold an initiative from templates/initiative.yaml")
     new.add_argument("id")

@@ -10,12 +10,14 @@ file system as the output folder).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import numbers
 import os
 import signal
 import subprocess
 import sys
+import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -25,31 +27,128 @@ from impact.errors import ConfigError
 from impact.report.initiative import find_initiatives, initiative_ident
 from impact.report.sanitize import finite
 
-__all__ = ["run_batch", "run_in_subprocess", "collect_records", "write_index_safely"]
+__all__ = ["run_batch", "run_in_subprocess", "collect_records", "write_index_safely", "Interrupted"]
 
 #: Fields of a summary that the index and results tables read as numbers.
 NUMBERS = ("estimate", "se", "ci_low", "ci_high", "pvalue", "npv", "bcr", "prob_npv_negative")
 
 
+class Interrupted(KeyboardInterrupt):
+    """The batch was stopped by SIGTERM or SIGINT: its running workers were killed and nothing more started.
+
+    ``signum`` is the signal; ``stopped`` the number of initiatives whose
+    workers were running. Their last good reports are untouched: a stopped
+    run records no failure, and the next run redoes it.
+    """
+
+    def __init__(self, signum: int, stopped: int = 0):
+        super().__init__(signum)
+        self.signum, self.stopped = signum, stopped
+
+    @property
+    def signal_name(self) -> str:
+        return signal.Signals(self.signum).name
+
+
+def _kill_tree(proc: subprocess.Popen) -> None:
+    """Kill a worker, its process group and every process below it.
+
+    The worker runs in a session of its own (so this kills its group without
+    touching the batch), but the notebook's kernel does too (jupyter_client
+    starts it with ``start_new_session``): it is found as a descendant, with
+    the group stopped first so that nothing new starts while it is listed.
+    """
+    import psutil
+
+    if proc.poll() is not None:  # gone already (its kernel follows it: ipykernel exits with its parent)
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGSTOP)
+        below = psutil.Process(proc.pid).children(recursive=True)
+    except (ProcessLookupError, psutil.NoSuchProcess):
+        below = []
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    for child in below:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+class _Workers:
+    """The worker processes of one batch, so that a signal stops every one of them and starts no other."""
+
+    def __init__(self):
+        self._running: set[subprocess.Popen] = set()
+        self._lock = threading.Lock()
+        self.stopping = False
+
+    def start(self, cmd: list[str], **options) -> subprocess.Popen | None:
+        with self._lock:  # a worker starts before stop_all() or not at all
+            if self.stopping:
+                return None
+            proc = subprocess.Popen(cmd, **options)
+            self._running.add(proc)
+            return proc
+
+    def finished(self, proc: subprocess.Popen) -> None:
+        with self._lock:
+            self._running.discard(proc)
+
+    def stop_all(self) -> int:
+        with self._lock:
+            self.stopping = True
+            running = list(self._running)
+        for proc in running:
+            _kill_tree(proc)
+        return len(running)
+
+
+def _remove_partial_files(folder: Path, pid: int) -> None:
+    """The temporary summary and notebook of a killed worker (named after its pid by :mod:`execute`)."""
+    for pattern in (f".summary.{pid}-*.partial.json", f".report.{pid}-*.ipynb.tmp"):
+        for path in folder.glob(pattern):
+            path.unlink(missing_ok=True)
+
+
 def run_in_subprocess(folder: str, out: str, lang: str | None = None, force: bool = False, seed=None,
-                      timeout: float | None = None, pdf: bool = False) -> dict:
-    """Run one initiative in a fresh process; on timeout kill its whole process group and record the failure."""
+                      timeout: float | None = None, pdf: bool = False, notebook: str | None = None, *,
+                      workers: _Workers | None = None) -> dict:
+    """Run one initiative in a fresh process; on timeout kill it (kernel included) and record the failure.
+
+    With ``workers`` (the batch's), the process is registered so that a
+    signal to the batch kills it; a worker stopped that way records nothing
+    (``step`` is ``"interrupted"`` in the returned record only).
+    """
     from impact.report.execute import _record_failure, failure_record
 
     folder_path = Path(folder)
-    options = json.dumps({"lang": lang, "force": force, "seed": seed, "pdf": pdf})
-    cmd = [sys.executable, "-m", "impact.report.execute", str(folder_path), str(out), options]
-    # UTF-8 both ways whatever the locale: the record carries titles and messages in any language.
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8", errors="replace",
-                            start_new_session=True, env={**os.environ, "MPLBACKEND": "Agg", "PYTHONIOENCODING": "utf-8"})
+    options = {"lang": lang, "force": force, "seed": seed, "pdf": pdf, **({"notebook": notebook} if notebook else {})}
+    cmd = [sys.executable, "-m", "impact.report.execute", str(folder_path), str(out), json.dumps(options)]
     ident, title = initiative_ident(folder_path, lang)
+    interrupted = {**failure_record(ident, title, "interrupted", "stopped by a signal to the batch"), "reused": False}
+    workers = workers or _Workers()
+    # UTF-8 both ways whatever the locale: the record carries titles and messages in any language.
+    proc = workers.start(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8", errors="replace",
+                         start_new_session=True, env={**os.environ, "MPLBACKEND": "Agg", "PYTHONIOENCODING": "utf-8"})
+    if proc is None:
+        return interrupted
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        _kill_tree(proc)
         proc.communicate()
+        _remove_partial_files(Path(out) / ident, proc.pid)
         return _record_failure(Path(out) / ident, failure_record(ident, title, "timeout",
                                                                 f"stopped after {timeout:g} s (--timeout)"), lang or "en")
+    finally:
+        workers.finished(proc)
+    if workers.stopping:
+        _remove_partial_files(Path(out) / ident, proc.pid)
+        return interrupted
     lines = [line for line in stdout.splitlines() if line.startswith("{")]
     try:
         record = json.loads(lines[-1]) if proc.returncode == 0 and lines else None
@@ -118,7 +217,7 @@ def _refuse_shared_ids(folders: list[Path]) -> None:
                           "give each its own 'id:' in initiative.yaml (or rename its folder)")
 
 
-def _check_options(paths, out, *, jobs, lang, force, executor, scheduler, timeout, seed, pdf, progress):
+def _check_options(paths, out, *, jobs, lang, force, executor, scheduler, timeout, seed, pdf, progress, notebook):
     """Refuse, naming the argument (and its command-line option), what :func:`run_batch` cannot use.
 
     Returns the paths as a list (one path may be given alone) and the timeout
@@ -155,30 +254,81 @@ def _check_options(paths, out, *, jobs, lang, force, executor, scheduler, timeou
             raise ConfigError(f"timeout (--timeout) must be a positive number of seconds, e.g. 1800, or None for no "
                               f"limit (got {timeout!r})")
         timeout = number
+    if notebook is not None and not (isinstance(notebook, (str, os.PathLike)) and str(notebook).endswith(".ipynb")
+                                     and Path(notebook).is_file()):
+        raise ConfigError(f"notebook (--notebook) must be an existing .ipynb file (got {notebook!r})")
     return paths, timeout
+
+
+@contextlib.contextmanager
+def _stop_on_signals():
+    """While the batch runs, SIGTERM and SIGINT raise :class:`Interrupted` in the main thread (once: a second
+    signal during the clean-up is ignored). Elsewhere than the main thread, signals keep their handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _run_local(args: list[tuple], jobs: int, done) -> None:
+    """Each initiative in its own worker process, ``jobs`` at a time; a signal kills every worker (kernels too)."""
+    workers = _Workers()
+    with _stop_on_signals(), ThreadPoolExecutor(max_workers=jobs) as pool:
+        try:
+            futures = {pool.submit(run_in_subprocess, *a, workers=workers): i for i, a in enumerate(args)}
+            for fut in as_completed(futures):
+                done(futures[fut], fut)
+        except BaseException as exc:  # Interrupted, or any error here: no worker may outlive the batch
+            pool.shutdown(wait=False, cancel_futures=True)
+            stopped = workers.stop_all()
+            if isinstance(exc, Interrupted):
+                exc.stopped = stopped
+            raise
 
 
 def run_batch(paths, out, *, jobs: int = 1, lang: str | None = None, force: bool = False, executor: str = "local",
               scheduler: str | None = None, timeout: float | None = 1800, seed=None, pdf: bool = False,
-              progress: bool = True) -> list[dict]:
+              progress: bool = True, notebook: str | os.PathLike | None = None) -> list[dict]:
     """Run every initiative under ``paths`` and write ``out/index.html``, ``results.csv`` and ``results.xlsx``.
 
     The index and tables list every initiative with a summary in ``out``
     (see :func:`collect_records`), not only those run now. Returns this run's
-    summary records in the order of the initiatives.
+    summary records in the order of the initiatives. ``notebook`` replaces
+    the shipped report notebook (it takes the same parameters).
+
+    Raises
+    ------
+    ConfigError
+        For an argument it cannot use, before any initiative starts.
+    Interrupted
+        On SIGTERM or SIGINT (local executor): every running worker, its
+        notebook kernel included, is killed first; no index is written.
     """
     from impact.report.execute import _record_failure, failure_record
     from impact.report.sanitize import for_console
 
     paths, timeout = _check_options(paths, out, jobs=jobs, lang=lang, force=force, executor=executor,
-                                    scheduler=scheduler, timeout=timeout, seed=seed, pdf=pdf, progress=progress)
+                                    scheduler=scheduler, timeout=timeout, seed=seed, pdf=pdf, progress=progress,
+                                    notebook=notebook)
     folders = find_initiatives(paths)
     if not folders:
         raise ConfigError(f"no initiative.yaml found under {', '.join(map(str, paths))}")
     _refuse_shared_ids(folders)
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    args = [(str(f.resolve()), str(out), lang, force, seed, timeout, pdf) for f in folders]
+    notebook = str(Path(notebook).resolve()) if notebook is not None else None
+    args = [(str(f.resolve()), str(out), lang, force, seed, timeout, pdf, notebook) for f in folders]
     records: dict[int, dict] = {}
     bar = None
     if progress:
@@ -199,10 +349,11 @@ def run_batch(paths, out, *, jobs: int = 1, lang: str | None = None, force: bool
             bar.update()
 
     if executor == "local":
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(run_in_subprocess, *a): i for i, a in enumerate(args)}
-            for fut in as_completed(futures):
-                done(futures[fut], fut)
+        try:
+            _run_local(args, jobs, done)
+        finally:
+            if bar is not None:
+                bar.close()
     else:
         from distributed import Client, as_completed as dask_completed
 

@@ -220,24 +220,25 @@ def _record_failure(out: Path, record: dict, lang: str) -> dict:
 
 
 def run_one(folder: str | Path, out_dir: str | Path, lang: str | None = None, force: bool = False,
-            seed=None, cell_timeout: int | None = 600, pdf: bool = False) -> dict:
+            seed=None, cell_timeout: int | None = 600, pdf: bool = False, notebook: str | Path | None = None) -> dict:
     """Produce ``out_dir/<id>/report.html``, ``report.ipynb`` and ``summary.json`` for one initiative.
 
     Returns the summary record (``status`` "ok" or "failed"; reuse of an
     up-to-date report is reported as ``reused: true``). Never raises for a
     problem of the initiative, whatever its files hold: that is recorded in
     its summary and ``error.html``, and the last good report is kept.
+    ``notebook`` replaces the shipped report notebook (same parameters).
     """
     folder = Path(folder)
     ident, title = initiative_ident(folder, lang)
     try:
-        return _run_one(folder, Path(out_dir), lang, force, seed, cell_timeout, pdf)
+        return _run_one(folder, Path(out_dir), lang, force, seed, cell_timeout, pdf, Path(notebook or NOTEBOOK))
     except Exception as exc:  # a bug or an I/O error must not stop the batch: record it like any failure
         message = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-4)}"
         return _record_failure(Path(out_dir) / ident, failure_record(ident, title, "internal", message), lang or "en")
 
 
-def _run_one(folder: Path, out_dir: Path, lang, force, seed, cell_timeout, pdf) -> dict:
+def _run_one(folder: Path, out_dir: Path, lang, force, seed, cell_timeout, pdf, notebook: Path) -> dict:
     started = time.perf_counter()
     ident, title = initiative_ident(folder, lang)
     # The configuration only: whether the report is fresh follows from the files' hashes, and the data are
@@ -249,7 +250,7 @@ def _run_one(folder: Path, out_dir: Path, lang, force, seed, cell_timeout, pdf) 
     ident, lang = initiative.id, lang or initiative.language
     out = out_dir / ident
     out.mkdir(parents=True, exist_ok=True)
-    key = cache_key(initiative.folder, lang, seed)
+    key = cache_key(initiative.folder, lang, seed, notebook)
     if not force and _is_fresh(out, key):
         record = json.loads((out / "summary.json").read_text(encoding="utf-8"))
         record["reused"] = True
@@ -260,7 +261,8 @@ def _run_one(folder: Path, out_dir: Path, lang, force, seed, cell_timeout, pdf) 
     summary_tmp = out / f".summary.{run}.partial.json"
     notebook_tmp = out / f".report.{run}.ipynb.tmp"
     try:
-        return _execute(initiative, out, lang, seed, cell_timeout, pdf, key, started, summary_tmp, notebook_tmp)
+        return _execute(initiative, out, lang, seed, cell_timeout, pdf, key, started, summary_tmp, notebook_tmp,
+                        notebook)
     finally:
         summary_tmp.unlink(missing_ok=True)
         notebook_tmp.unlink(missing_ok=True)
@@ -274,7 +276,7 @@ def _is_validation(exc, initiative) -> bool:
 
 
 def _execute(initiative, out: Path, lang, seed, cell_timeout, pdf, key, started, summary_tmp: Path,
-             notebook_tmp: Path) -> dict:
+             notebook_tmp: Path, notebook: Path = NOTEBOOK) -> dict:
     import nbformat
     import papermill as pm
 
@@ -285,7 +287,7 @@ def _execute(initiative, out: Path, lang, seed, cell_timeout, pdf, key, started,
     params = {"initiative": str(initiative.folder), "lang": lang, "summary_path": str(summary_tmp), "seed": seed}
     try:
         # The output folder is the working directory: the installed notebook's folder may be read-only.
-        pm.execute_notebook(str(NOTEBOOK), str(notebook_tmp), parameters=params, cwd=str(out),
+        pm.execute_notebook(str(notebook), str(notebook_tmp), parameters=params, cwd=str(out),
                             progress_bar=False, execution_timeout=cell_timeout, kernel_name="python3",
                             log_output=False)
     except pm.PapermillExecutionError as exc:
@@ -328,7 +330,7 @@ def _execute(initiative, out: Path, lang, seed, cell_timeout, pdf, key, started,
 def main(argv: list[str] | None = None) -> int:
     """Entry point for a batch worker process: ``python -m impact.report.execute FOLDER OUT [OPTIONS_JSON]``.
 
-    ``OPTIONS_JSON`` holds keyword arguments of :func:`run_one` (lang, force, seed, pdf).
+    ``OPTIONS_JSON`` holds keyword arguments of :func:`run_one` (lang, force, seed, pdf, notebook).
     """
     argv = sys.argv[1:] if argv is None else argv
     options = json.loads(argv[2]) if len(argv) > 2 else {}
