@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from impact.errors import ConfigError, ImpactError
-from impact.feedback import check_feedback_spec, summarise_feedback
+from impact.errors import ConfigError, DataError, ImpactError
+from impact.feedback import analyse_comments, check_feedback_spec, mask_comments, summarise_feedback
 from impact.survey import SurveyDesign
 
 
@@ -142,6 +142,14 @@ def test_plot_and_series_name_what_exists(survey):
     with pytest.raises(ConfigError, match=r"feedback has no group 'c' for question 'sat'; groups: 'a', 'b'"):
         summary.series("sat", "mean", group="c")
     assert summary.plot("sat", "top_box").get_title().startswith("sat")
+
+
+@pytest.mark.parametrize("texts", [None, 5, 2.5])
+def test_comments_that_are_not_a_collection(texts):
+    with pytest.raises(DataError, match=r"texts must be a list or Series of comments \(got (NoneType|int|float)\); pass"):
+        analyse_comments(texts)
+    with pytest.raises(DataError, match=r"texts must be a list or Series of comments"):
+        mask_comments(texts)
 
 
 JUNK = st.one_of(st.none(), st.booleans(), st.integers(-2, 12), st.floats(allow_nan=True), st.text(max_size=3),

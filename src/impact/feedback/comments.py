@@ -165,6 +165,9 @@ def _texts(texts, name: str = "texts") -> pd.Series:
         raise DataError(f"{name} must be one column of comments, not a DataFrame; pass e.g. data['comment']")
     if isinstance(texts, (str, bytes)):
         raise DataError(f"{name} must be a list or Series of comments (got a single string); wrap it: [text]")
+    if texts is None or not hasattr(texts, "__iter__"):
+        raise DataError(f"{name} must be a list or Series of comments (got {type(texts).__name__}); "
+                        "pass e.g. data['comment']")
     try:
         series = pd.Series(texts, dtype=object) if not isinstance(texts, pd.Series) else texts.astype(object)
     except (TypeError, ValueError) as exc:
