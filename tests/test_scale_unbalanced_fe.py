@@ -196,28 +196,42 @@ def test_edge_panels_equal_in_memory(tmp_path, case, cluster):
 # --------------------------------------------------------------------------- 3. an independent implementation
 
 
-def _dense_twfe(df: pd.DataFrame, cluster: str):
-    """OLS on explicit unit and period dummies; CRV1 with K = regressors + periods (unit effects nested)."""
+def _dense_ols(df: pd.DataFrame, D: np.ndarray, cluster: str):
+    """OLS of y on ``D`` and explicit unit and period dummies; CRV1 with K = columns of D + periods.
+
+    Unit effects are nested in the clusters, so they do not count in K (the Stata/fixest convention).
+    """
     units, u = np.unique(df["id"], return_inverse=True)
     periods, t = np.unique(df["t"], return_inverse=True)
-    X = np.column_stack([df["d"].to_numpy(float), np.eye(len(units))[u], np.eye(len(periods))[t][:, 1:]])
+    k = D.shape[1]
+    X = np.column_stack([D, np.eye(len(units))[u], np.eye(len(periods))[t][:, 1:]])
     y = df["y"].to_numpy(float)
     beta, *_ = np.linalg.lstsq(X, y, rcond=None)
     e = y - X @ beta
-    bread = np.linalg.pinv(X.T @ X)[0]
+    bread = np.linalg.pinv(X.T @ X)[:k]
     _, c = np.unique(df[cluster], return_inverse=True)
-    s = np.bincount(c, weights=(X @ bread) * e)  # each cluster's score for the treatment coefficient
-    G, N, K = c.max() + 1, len(y), 1 + len(periods)
-    return beta[0], np.sqrt(G / (G - 1) * (N - 1) / (N - K) * (s @ s))
+    S = np.zeros((c.max() + 1, k))
+    np.add.at(S, c, (X @ bread.T) * e[:, None])  # each cluster's score for the coefficients of D
+    G, N, K = c.max() + 1, len(y), k + len(periods)
+    return beta[:k], G / (G - 1) * (N - 1) / (N - K) * S.T @ S
 
 
 @pytest.mark.parametrize("cluster", ["id", "region"])
-def test_twfe_equals_dense_dummy_regression(tmp_path, cluster):
+def test_equal_to_a_dense_dummy_regression(tmp_path, cluster):
     data = _unbalanced(seed=11, n_units=70, n_periods=5, cohorts=(0, 3, 4), share=0.25)
-    est, se = _dense_twfe(data, cluster)
-    ooc = twfe(_write(data, tmp_path), "y", "id", "t", "d", cluster=cluster)
-    assert ooc.estimate == pytest.approx(est, abs=1e-10)
-    assert ooc.se == pytest.approx(se, abs=1e-10)
+    path = _write(data, tmp_path)
+    beta, V = _dense_ols(data, data[["d"]].to_numpy(float), cluster)
+    ooc = twfe(path, "y", "id", "t", "d", cluster=cluster)
+    assert ooc.estimate == pytest.approx(beta[0], abs=1e-10)
+    assert ooc.se == pytest.approx(np.sqrt(V[0, 0]), abs=1e-10)
+    # Event-time dummies for the treated (cohorts 3 and 4 of periods 1-5), e = -1 left out.
+    event = np.where(data["g"] > 0, data["t"] - data["g"], -99)
+    times = np.array([e for e in range(-3, 3) if e != -1])
+    beta, V = _dense_ols(data, (event[:, None] == times[None, :]).astype(float), cluster)
+    ooc = event_study(path, "y", "id", "t", "g", cluster=cluster)
+    assert list(ooc.vcov.index) == list(times)
+    np.testing.assert_allclose(ooc.to_frame().set_index("event_time").loc[times, "estimate"], beta, atol=1e-10)
+    np.testing.assert_allclose(ooc.vcov.to_numpy(), V, atol=1e-10, rtol=0)
 
 
 # --------------------------------------------------------------------------- 4. a known effect
