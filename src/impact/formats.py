@@ -178,8 +178,11 @@ def fmt_money(x, lang: str = "en", currency: str = "EUR", digits: int = 1) -> st
 
 
 def fmt_interval(lo, hi, lang: str = "en", digits: int = 1) -> str:
-    """``[1.2, 3.4]`` / ``[1,2 ; 3,4]``: where the decimal mark is a comma (fr, de, es, it, pt, nl...), bounds are
-    separated by a semicolon, so that ``[1,2, 3,4]`` can never be read as four numbers."""
+    """``[1.2, 3.4]`` / ``[1,2 ; 3,4]``: bounds separated by a semicolon where the decimal mark is a comma.
+
+    In fr, de, es, it, pt, nl... ``[1,2, 3,4]`` could be read as four numbers. The locale's decimal symbol
+    (Babel's ``get_decimal_symbol``) decides, so every such locale gets the semicolon, not French alone.
+    """
     from babel.numbers import get_decimal_symbol
 
     sep = " ; " if get_decimal_symbol(babel_locale(lang)) == "," else ", "
