@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from impact.data import check_int
+from impact.data import check_int, show
 from impact.errors import ConfigError, DataError
 from impact.scale.stats import PanelStats
 
@@ -39,6 +39,31 @@ def _periods_in(values: list, dtype: str) -> np.ndarray:
     return np.asarray(pd.Series(values).astype(dtype))
 
 
+def _observed_periods(patterns: np.ndarray | None, count: int, T: int) -> np.ndarray:
+    """Periods each group's (or cell's) units are observed in: all ``T``, or the bits of its pattern."""
+    if patterns is None:
+        return np.full(count, T, dtype=np.int64)
+    bits = (np.asarray(patterns, dtype=np.int64)[:, None] >> np.arange(T)[None, :]) & 1
+    return bits.sum(axis=1)
+
+
+def _group_of(keys, patterns, cl_key, cl_pattern) -> np.ndarray:
+    """Index of each (cluster, key) cell's group: its key, and its pattern of observed periods when unbalanced."""
+    if patterns is None:
+        return np.searchsorted(keys, cl_key)
+    groups = pd.MultiIndex.from_arrays([keys, patterns])
+    return groups.get_indexer(pd.MultiIndex.from_arrays([cl_key, cl_pattern]))
+
+
+def _key_labels(stats: PanelStats, keys) -> list[str]:
+    """Withheld keys as a reader knows them: the cohort's first period (never treated, after the sample)."""
+    if stats.kind != "cohort":
+        return [f"treatment path {int(k)}" for k in keys]
+    T = len(stats.periods)
+    return ["never treated" if k < 0 else "treated after the sample" if k >= T else f"cohort {show(stats.periods[k])}"
+            for k in dict.fromkeys(int(k) for k in keys)]
+
+
 def save_statistics(stats: PanelStats, path: str | os.PathLike, *, min_cell_size: int = 11) -> Path:
     """Write ``stats`` to ``path`` (JSON), withholding cohorts with fewer than ``min_cell_size`` units.
 
@@ -55,25 +80,60 @@ def save_statistics(stats: PanelStats, path: str | os.PathLike, *, min_cell_size
     Returns
     -------
     Path
+
+    Raises
+    ------
+    DataError
+        When every cohort (or every cluster-cohort cell) is below
+        ``min_cell_size``: nothing could be written.
+
+    Notes
+    -----
+    On an unbalanced panel the groups are (cohort, pattern of observed
+    periods), and each is withheld below ``min_cell_size`` units, since each
+    has its own means. With a cluster, a cohort's count and means are those
+    of its cells that are kept, so that no withheld cell can be recovered by
+    subtracting the kept ones from the cohort's totals. ``n_obs`` counts the
+    rows (unit-periods) behind the exported statistics.
     """
     if not isinstance(stats, PanelStats):
         raise ConfigError(f"save_statistics takes PanelStats from impact.scale.panel_statistics (got "
                           f"{type(stats).__name__})")
     min_cell_size = check_int("min_cell_size", min_cell_size, minimum=1)
-    keep = stats.n >= min_cell_size
-    masked = list(stats.masked) + [int(k) for k in stats.keys[~keep]]
+    T = len(stats.periods)
+    n, mean = stats.n, stats.mean
+    if stats.cluster is None:
+        keep = n >= min_cell_size
+        n_obs = int((n * _observed_periods(stats.patterns, len(n), T))[keep].sum())
+    else:
+        group = _group_of(stats.keys, stats.patterns, stats.cl_key, stats.cl_pattern)
+        cell_ok = (stats.cl_n >= min_cell_size) & (n[group] >= min_cell_size)
+        n = np.bincount(group[cell_ok], weights=stats.cl_n[cell_ok], minlength=len(stats.keys)).astype(np.int64)
+        sums = np.zeros_like(stats.mean)
+        np.add.at(sums, group[cell_ok], stats.cl_sum[cell_ok])
+        mean = sums / np.maximum(n, 1)[:, None]
+        keep = n > 0  # every kept cell has at least min_cell_size units, so every kept cohort too
+        n_obs = int((stats.cl_n * _observed_periods(stats.cl_pattern, len(stats.cl_n), T))[cell_ok].sum())
+    if not keep.any():
+        what = "cohort" if stats.cluster is None else f"({stats.cluster}, cohort) cell"
+        raise DataError(
+            f"every {what} has fewer than min_cell_size={min_cell_size} units, so the file would hold no "
+            f"statistics; lower min_cell_size only if your disclosure rules allow it, or aggregate cohorts (e.g. "
+            f"group adoption dates into waves{'' if stats.cluster is None else ', or use coarser clusters'}) "
+            "before computing the statistics"
+        )
+    masked = list(stats.masked) + _key_labels(stats, stats.keys[~keep])
     periods, dtype = _periods_out(stats.periods)
     doc = {
         "format": _FORMAT, "outcome": stats.outcome, "unit": stats.unit, "time": stats.time, "key": stats.key,
         "kind": stats.kind, "cluster": stats.cluster, "periods": periods, "period_dtype": dtype,
-        "keys": stats.keys[keep].tolist(), "n": stats.n[keep].tolist(), "mean": stats.mean[keep].tolist(),
+        "keys": stats.keys[keep].tolist(), "n": n[keep].tolist(), "mean": mean[keep].tolist(),
         "cov": None if stats.cov is None else stats.cov[keep].tolist(),
-        "n_obs": int(stats.n[keep].sum()) * len(stats.periods), "min_cell_size": min_cell_size,
+        "n_obs": n_obs, "min_cell_size": min_cell_size,
         "masked": masked,
         "patterns": None if stats.patterns is None else stats.patterns[keep].tolist(),
     }
     if stats.cluster is not None:
-        cell_ok = (stats.cl_n >= min_cell_size) & np.isin(stats.cl_key, stats.keys[keep])
         labels = stats.cl_labels[stats.cl_index[cell_ok]]
         if stats.cl_pattern is not None:
             doc["cl_pattern"] = stats.cl_pattern[cell_ok].tolist()
@@ -111,14 +171,15 @@ def load_statistics(path: str | os.PathLike) -> PanelStats:
     cl_key = np.asarray(doc["cl_key"], dtype=np.int64)
     cl_n = np.asarray(doc["cl_n"], dtype=np.int64)
     cl_sum = np.asarray(doc["cl_sum"], dtype=float).reshape(-1, T)
+    cl_pattern = None if doc.get("cl_pattern") is None else np.asarray(doc["cl_pattern"], dtype=np.int64)
     if doc.get("masked_cluster_cells"):
-        # Per-key totals must match the cells that were kept, or the cluster sums would not add up.
-        pos = np.searchsorted(keys, cl_key)
+        # Per-group totals must match the cells that were kept, or the cluster sums would not add up (files
+        # written before save_statistics did so itself).
+        pos = _group_of(keys, common["patterns"], cl_key, cl_pattern)
         n = np.bincount(pos, weights=cl_n, minlength=len(keys)).astype(np.int64)
         sums = np.zeros((len(keys), T))
         np.add.at(sums, pos, cl_sum)
         common.update(n=n, mean=sums / np.maximum(n, 1)[:, None])
         common["masked"] = common["masked"] + (f"{doc['masked_cluster_cells']} cluster-cohort cells",)
-    cl_pattern = None if doc.get("cl_pattern") is None else np.asarray(doc["cl_pattern"], dtype=np.int64)
     return PanelStats(cov=None, cl_labels=labels, cl_index=index.astype(np.int64), cl_key=cl_key, cl_n=cl_n,
                       cl_sum=cl_sum, cl_pattern=cl_pattern, **common)

@@ -73,6 +73,8 @@ class Source:
         """A DuckDB connection with the memory limit and spill directory set, and the data as ``impact_source``."""
         import duckdb
 
+        if self.format == "csv":
+            _check_csv_rows(self.paths)
         con = duckdb.connect()
         con.execute(f"SET memory_limit = '{self.memory_limit}'")
         Path(self.temp_directory).mkdir(parents=True, exist_ok=True)
@@ -180,6 +182,29 @@ def _with_progress(con, sql: str, progress: bool | None, label: str) -> pd.DataF
     if "err" in box:
         raise box["err"]
     return box["out"]
+
+
+def _check_csv_rows(paths) -> None:
+    """Refuse an empty or header-only CSV file, as :func:`impact.reading.read_table` does in memory.
+
+    DuckDB cannot tell a lone header from a data row, so it would read one as
+    data and name the columns ``column0``, ``column1``...; only the first two
+    lines of each file are read here.
+    """
+    for path in paths:
+        with open(path, "rb") as f:
+            header = f.readline()
+            row = f.readline()
+            while row and not row.strip():
+                row = f.readline()
+        if not header.strip():
+            raise DataError(f"data file {path!r} is empty; export the table with its header and rows"
+                            + (", or leave it out of the files read" if len(paths) > 1 else ""))
+        if not row:
+            names = header.decode("utf-8", "replace").strip().lstrip("\ufeff")
+            names = names if len(names) <= 80 else names[:77] + "..."
+            raise DataError(f"data file {path!r} has no data rows (only a header: {names}); export the table "
+                            "with its rows" + (", or leave it out of the files read" if len(paths) > 1 else ""))
 
 
 def _expand(path: str) -> list[str]:
