@@ -24,7 +24,7 @@ from impact.results import EffectResult, EventStudyResult, headline, tidy_terms
 from impact.scale.calendar import observed_columns
 from impact.scale.groups import Groups, known_fields, merge_groups
 from impact.scale.stats import CellStats, as_panel_stats, cell_statistics
-from impact.scale.unbalanced_fe import common_pattern, exact_fit, fe_fit, pattern_groups
+from impact.scale.unbalanced_fe import common_pattern, exact_fit, fe_fit, invert_design, pattern_groups
 
 __all__ = ["twfe", "event_study", "two_by_two"]
 
@@ -56,18 +56,8 @@ def _fe_ols(gr: Groups, X: np.ndarray, names: list[str]) -> _Fit:
     x_t = np.einsum("g,gtk->tk", w, X)
     Xd = X - X.mean(axis=1, keepdims=True) - x_t[None] + x_t.mean(axis=0)
     xtx = np.einsum("g,gtk,gtl->kl", n, Xd, Xd)
-    scale = np.sqrt(np.diag(xtx))
     nobs = int(N * T)
-    if np.any(scale < 1e-10 * max(1.0, np.sqrt(nobs))):
-        bad = names[int(np.argmin(scale))]
-        raise EstimationError(
-            f"regressor {bad!r} has no variation once unit and period effects are removed; it is collinear with the "
-            "fixed effects (e.g. every unit treated at the same time, or no comparison units)")
-    cond = np.linalg.cond(xtx / np.outer(scale, scale))
-    if cond > 1e12:
-        raise EstimationError(f"the regressors {names} are collinear once fixed effects are absorbed (condition "
-                              f"number {cond:.2g}); drop a redundant column or widen the window")
-    xtx_inv = np.linalg.inv(xtx)
+    xtx_inv = invert_design(xtx, names, nobs)
     beta = xtx_inv @ np.einsum("g,gtk,gt->k", n, Xd, gr.mean)
     y_t = w @ gr.mean
     c = -np.einsum("gtk,t->gk", Xd, y_t) - np.einsum("gtk,gtl,l->gk", Xd, Xd, beta)

@@ -72,7 +72,7 @@ from impact.did.inference import cluster_sums
 from impact.errors import EstimationError
 from impact.scale.stats import PanelStats
 
-__all__ = ["PatternGroups", "pattern_groups", "common_pattern", "fe_fit", "exact_fit"]
+__all__ = ["PatternGroups", "pattern_groups", "common_pattern", "fe_fit", "exact_fit", "invert_design"]
 
 
 @dataclass(frozen=True)
@@ -229,17 +229,7 @@ def fe_fit(pg: PatternGroups, X: np.ndarray, names: list[str]) -> UnbalancedFit:
     Z = X - Gamma[None]
     A = _within(o, p, Z)
     xtx = np.einsum("g,gtk,gtl->kl", n, Z, A)
-    scale = np.sqrt(np.clip(np.diag(xtx), 0, None))
-    if np.any(scale < 1e-10 * max(1.0, np.sqrt(nobs))):
-        bad = names[int(np.argmin(scale))]
-        raise EstimationError(
-            f"regressor {bad!r} has no variation once unit and period effects are removed; it is collinear with the "
-            "fixed effects (e.g. every unit treated at the same time, or no comparison units)")
-    cond = np.linalg.cond(xtx / np.outer(scale, scale))
-    if cond > 1e12:
-        raise EstimationError(f"the regressors {names} are collinear once fixed effects are absorbed (condition "
-                              f"number {cond:.2g}); drop a redundant column or widen the window")
-    xtx_inv = np.linalg.inv(xtx)
+    xtx_inv = invert_design(xtx, names, nobs)
     beta = xtx_inv @ np.einsum("g,gtk,gt->k", n, A, pg.mean)
     fitted = gamma_y[None] + Z @ beta
     c = -np.einsum("gtk,gt->gk", A, fitted)
@@ -263,6 +253,21 @@ def fe_fit(pg: PatternGroups, X: np.ndarray, names: list[str]) -> UnbalancedFit:
     factor = n_cl / (n_cl - 1) * (nobs - 1) / (nobs - K)
     scores = None if S is None else np.sqrt(factor) * S @ xtx_inv
     return UnbalancedFit(beta, factor * xtx_inv @ meat @ xtx_inv, n_cl, nobs, scores)
+
+
+def invert_design(xtx: np.ndarray, names: list[str], nobs: int) -> np.ndarray:
+    """``(X'X)^-1`` of the residualised regressors, refused as absorbed_ols refuses it (same messages)."""
+    scale = np.sqrt(np.clip(np.diag(xtx), 0, None))
+    if np.any(scale < 1e-10 * max(1.0, np.sqrt(nobs))):
+        bad = names[int(np.argmin(scale))]
+        raise EstimationError(
+            f"regressor {bad!r} has no variation once unit and period effects are removed; it is collinear with the "
+            "fixed effects (e.g. every unit treated at the same time, or no comparison units)")
+    cond = np.linalg.cond(xtx / np.outer(scale, scale))
+    if cond > 1e12:
+        raise EstimationError(f"the regressors {names} are collinear once fixed effects are absorbed (condition "
+                              f"number {cond:.2g}); drop a redundant column or widen the window")
+    return np.linalg.inv(xtx)
 
 
 def exact_fit(ssr: float, raw_ss: float) -> bool:
