@@ -95,7 +95,8 @@ def test_cohort_on_a_july_year_calendar():
     panel_ = validate_panel(df, "y", "u", "t", cohort="g")
     assert panel_.cohort_codes.tolist() == [1, 1, 1, -1, -1, -1]
     df["g"] = ["2022"] * 3 + [""] * 3  # January 2022 is no period of a calendar of Julys
-    with pytest.raises(DataError, match=r"'2022', which falls between two periods of the year calendar of 't', whose years start in July"):
+    with pytest.raises(DataError, match=r"'2022', which falls between two periods of the year calendar of 't', "
+                                        r"whose years start in July"):
         validate_panel(df, "y", "u", "t", cohort="g")
 
 
@@ -317,6 +318,8 @@ def test_results_and_plots_on_months():
     (lambda: infer_scale(pd.Series([1e300, 1.0]), "t"), DataError, r"has 1e\+300 \(row 0\), too large to be a period"),
     (lambda: infer_scale(pd.Series(["99999999999999999999", "1"]), "t"), DataError, r"values that are not periods"),
     (lambda: is_never(3), DataError, r"must be a column of periods"),
+    (lambda: is_never(pd.Series([[1], 0], dtype=object)), DataError, r"cohort column has values that are not periods, "
+                                                                     r"e.g. \[1\]"),
     (lambda: format_period("abc", "month", "month"), DataError, r"period ordinal must be whole numbers"),
     (lambda: format_period(np.nan, "month", "month"), DataError, r"period ordinal must be whole numbers"),
     (lambda: format_period(10 ** 30, "month", "month"), DataError, r"period ordinal must be whole numbers"),

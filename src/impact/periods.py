@@ -126,8 +126,8 @@ def is_never(values: pd.Series) -> np.ndarray:
         try:
             inverse, uniques = pd.factorize(values)
         except TypeError:  # unhashable cells (lists, dicts): no cohort value
-            raise DataError(f"cohort column has values that are not periods, e.g. "
-                            f"{_show(values[values.map(lambda v: isinstance(v, (list, dict, set)))].iloc[0])}; "
+            bad = values.map(lambda v: isinstance(v, (list, dict, set, np.ndarray)))
+            raise DataError(f"cohort column has values that are not periods, e.g. {_show(values[bad].iloc[0])}; "
                             "write cohorts as periods, or 0 / empty for never treated") from None
         uniq = pd.Series(uniques, dtype=object)
         text = uniq.astype(str).str.strip()
