@@ -288,6 +288,10 @@ def test_errors_name_the_culprit(tmp_path):
     path = _write(never, tmp_path, "never.parquet")
     with pytest.raises(DataError, match="no treated unit: every value of 'd' means untreated"):
         twfe(path, "y", "id", "t", "d")
+    always = _unbalanced(seed=3, n_units=50, cohorts=(0, 1))  # treated in every period it has: absorbed
+    for data in (always, _write(always, tmp_path, "always.parquet")):
+        with pytest.raises(EstimationError, match="regressor 'd' has no variation once unit and period effects"):
+            twfe(data, "y", "id", "t", "d")
 
 
 @pytest.mark.parametrize("share", [0.0, 0.2])
