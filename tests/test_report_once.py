@@ -151,6 +151,10 @@ def test_integer_months_are_shown_as_months_when_data_periods_says_so(tmp_path):
     # month 1 is January 2022, as month_label in the data says; month 24 December 2023
     labels = pd.read_csv(folder / "data.csv").groupby("month")["month_label"].first()
     assert [pd.Timestamp(v).strftime("%Y-%m") for v in x] == list(labels)
+    # treated units first (and so in the same colour) in both languages
+    assert [line.get_label() for line in fig.axes[0].get_lines()[:2]] == ["traitées", "témoins"]
+    fig_en, _ = sections.trends_figure(ini, data, "en")
+    assert [line.get_label() for line in fig_en.axes[0].get_lines()[:2]] == ["treated", "comparison"]
     assert isinstance(fig.axes[0].xaxis.get_major_formatter(), (mdates.AutoDateFormatter, mdates.ConciseDateFormatter))
     assert "Jan 2022" in table and "Dec 2023" in table and "24" in table
     assert "janv. 2022" in sections.design_table(ini, data, "fr")

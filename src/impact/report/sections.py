@@ -161,8 +161,11 @@ def trends_figure(initiative, frame: pd.DataFrame, lang: str):
     # design.start stay on the data's own periods.
     shown = calendar_scale(initiative, scale)
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
-    for name, sub in means.groupby("_group"):
-        sub = sub.sort_values("_tcode")
+    # Treated first in every language (groupby would order by the translated names and swap the colours).
+    for name in (L["treated"], L["comparison"]):
+        sub = means[means["_group"] == name].sort_values("_tcode")
+        if sub.empty:
+            continue
         ax.plot(shown.timestamps(sub["_tcode"].to_numpy()), sub[spec["outcome"]], marker="o", ms=3, label=name)
     start = None
     if gcodes is not None:
