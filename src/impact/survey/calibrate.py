@@ -24,7 +24,7 @@ sampling. JASA 87(418), 376-382. https://doi.org/10.1080/01621459.1992.10475217
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Mapping
 
 import numpy as np
@@ -35,7 +35,7 @@ from impact.data import check_columns, show
 from impact.errors import ConfigError, DataError, EstimationError
 from impact.survey.checks import column_name
 
-__all__ = ["Margins", "margins", "rake_weights", "calibration_residuals"]
+__all__ = ["Margins", "margins", "rake_weights", "with_design_weights", "calibration_residuals"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,19 @@ class Margins:
     codes: tuple[np.ndarray, ...]
     targets: tuple[np.ndarray, ...]
     indicator: sparse.csr_matrix
+    #: ``(X' D X)^-`` for the design weights ``D`` of the raked design (:func:`with_design_weights`)
+    gram_pinv: np.ndarray | None = None
+
+
+def _gram_pinv(x: sparse.csr_matrix, design_weights: np.ndarray) -> np.ndarray:
+    xtdx = (x.T @ x.multiply(design_weights[:, None])).toarray()
+    # the stacked margins are collinear (every margin sums to one); the pseudo-inverse gives the projection
+    return np.linalg.pinv(xtdx, rcond=1e-12, hermitian=True)
+
+
+def with_design_weights(spec: Margins, design_weights: np.ndarray) -> Margins:
+    """``spec`` with ``(X' D X)^-`` for these design weights, computed once for every later estimate."""
+    return replace(spec, gram_pinv=_gram_pinv(spec.indicator, design_weights))
 
 
 def margins(data: pd.DataFrame, population: Mapping[str, Mapping]) -> Margins:
@@ -147,11 +160,10 @@ def calibration_residuals(z: np.ndarray, rows: np.ndarray, group: np.ndarray, k:
     residual that R ``survey`` uses for ``calibrate(..., calfun="raking")``.
     """
     x = spec.indicator
-    xtdx = (x.T @ x.multiply(design_weights[:, None])).toarray()
+    inverse = spec.gram_pinv if spec.gram_pinv is not None else _gram_pinv(x, design_weights)
     per_unit = z * (design_weights[rows] / weights[rows])
     xtz = (x.T @ sparse.csr_matrix((per_unit, (rows, group)), shape=(x.shape[0], k))).toarray()
-    # the stacked margins are collinear (every margin sums to one); the pseudo-inverse gives the projection
-    beta = np.linalg.pinv(xtdx, rcond=1e-12, hermitian=True) @ xtz
+    beta = inverse @ xtz
     out = -(weights[:, None] * (x @ beta))
     out[rows, group] += z  # each row sits in one domain: no repeated index
     return out

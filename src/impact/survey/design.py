@@ -429,7 +429,7 @@ class SurveyDesign:
         import copy
         import dataclasses
 
-        from impact.survey.calibrate import margins as code_margins, rake_weights
+        from impact.survey.calibrate import margins as code_margins, rake_weights, with_design_weights
 
         if self.raked_on:
             raise ConfigError(f"this design is already raked on {', '.join(self.raked_on)}; rake the original design once with every margin")
@@ -444,7 +444,7 @@ class SurveyDesign:
                 self.replicates, weights=rake_weights(self.replicates.weights, spec, max_iter, tol)
             )
         else:
-            raked._margins = spec
+            raked._margins = with_design_weights(spec, self._w)
         raked.raked_on = spec.names
         return raked
 
