@@ -105,7 +105,7 @@ def test_mask_of_the_wrong_length_or_kind():
     as_ints = series_from_data(FRAME, "y", time="m", mask=FRAME["_treated_group"].to_numpy())
     as_bools = series_from_data(FRAME, "y", time="m", mask=FRAME["_treated_group"] == 1)
     pd.testing.assert_frame_equal(as_ints, as_bools)
-    with pytest.raises(ConfigError, match="from_data.column must be one column name"):
+    with pytest.raises(ConfigError, match="column must be one column name"):
         series_from_data(FRAME, ["y"], time="m")
 
 
@@ -127,3 +127,15 @@ def test_weight_with_another_statistic_is_listed():
         series_from_data(FRAME, "y", time="m", statistic="median", weight="w")
     with pytest.raises(DataError, match="'z' not found"):
         series_from_data(FRAME, "y", time="m", weight="z")
+
+
+def test_a_failing_indicator_is_named_in_the_report():
+    ini = SimpleNamespace(data_spec={"time": "m", "unit": "u"}, design={}, min_cell_size=11, config={"indicators": [
+        {**BASE, "from_data": {"column": "yy", "units": "treated"}}]})
+    with pytest.raises(DataError, match=r"^indicators.x \(from_data\): indicator column 'yy' not found; did you "
+                                        r"mean 'y'\?"):
+        compute_indicators(ini, FRAME)
+    ini.config = {"indicators": [{**BASE, "from_survey": {"question": "q", "statistic": "mean"}}]}
+    with pytest.raises(ConfigError, match=r"^indicators.x \(from_survey\): computed from the survey, but there is "
+                                          "no feedback section"):
+        compute_indicators(ini, FRAME)

@@ -158,3 +158,19 @@ def test_out_of_core_errors_match_the_in_memory_ones(tmp_path):
         series_from_data(_parquet(frame4, tmp_path), "y", time="m", dates="label")
     with pytest.raises(DataError, match="infinite"):
         series_from_data(frame4, "y", time="m", dates="label")
+
+
+def test_date_typed_periods_come_back_as_the_same_dates(tmp_path):
+    from impact.indicators import indicator
+
+    frame = _data("text")
+    frame["m"] = pd.to_datetime(frame["label"] + "-01")
+    path = _parquet(frame, tmp_path)
+    expected = series_from_data(frame, "y", time="m", statistic="median")
+    got = series_from_data(path, "y", time="m", statistic="median")
+    assert list(got["date"]) == list(expected["date"])
+    np.testing.assert_array_equal(got["value"].to_numpy(), expected["value"].to_numpy())
+    kw = dict(direction="lower", baseline=None, baseline_date="2023-01", target=30, target_date="2024-01")
+    a, b = indicator("d", values=expected, **kw), indicator("d", values=got, **kw)
+    assert list(a.series["date"]) == list(b.series["date"]) == [f"2023-{m:02d}-01" for m in range(1, 10)]
+    assert (a.baseline, a.current, a.status) == (b.baseline, b.current, b.status)

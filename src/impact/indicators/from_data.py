@@ -64,7 +64,7 @@ def series_from_data(
 
     for role, name in (("column", column), ("time", time), ("dates", dates), ("weight", weight), ("group", group)):
         if name is not None and not isinstance(name, str):
-            raise ConfigError(f"from_data.{role} must be one column name (a string), got {name!r}")
+            raise ConfigError(f"{role} must be one column name (a string), got {name!r}")
     check_choice("statistic", statistic, DATA_STATISTICS)
     check_choice("units", units, UNITS)
     if weight is not None and statistic != "mean":

@@ -150,41 +150,55 @@ def compute_indicators(initiative, frame: pd.DataFrame, feedback=None) -> list:
     :class:`~impact.report.estimate.AggregateData` of a Parquet glob, which is not loaded;
     ``feedback`` the :class:`~impact.feedback.FeedbackSummary` (for ``from_survey``).
     """
+    from impact.errors import ImpactError
+
+    out = []
+    for spec in initiative.config.get("indicators") or []:
+        try:
+            out.append(_one_indicator(initiative, spec, frame, feedback))
+        except ImpactError as exc:
+            # Name the indicator whose settings or data failed, unless the message already does.
+            where = f"indicators.{spec.get('id')}"
+            if where in str(exc):
+                raise
+            raise type(exc)(f"{where} ({_source_key(spec)}): {exc}") from exc
+    return out
+
+
+def _source_key(spec: dict) -> str:
+    return next((k for k in ("from_data", "from_survey") if spec.get(k)), "values")
+
+
+def _one_indicator(initiative, spec: dict, frame, feedback):
     from impact.errors import ConfigError
     from impact.indicators import indicator, series_from_data
 
-    out = []
-    time = initiative.data_spec["time"]
-    for spec in initiative.config.get("indicators") or []:
-        if spec.get("from_data"):
-            src = spec["from_data"]
-            common = dict(time=time, statistic=src.get("statistic", "mean"), dates=src.get("dates"),
-                          weight=src.get("weight"))
-            if isinstance(frame, pd.DataFrame):
-                values = series_from_data(frame, src["column"],
-                                          mask=_unit_mask(initiative, frame, src.get("units", "all")), **common)
-            else:
-                # A Parquet glob left on disk (report.estimate.AggregateData): one aggregate query on its relation,
-                # whose _treated_group is the in-memory one (cohort coded on the calendar).
-                values = series_from_data(frame.relation, src["column"], units=src.get("units", "all"),
-                                          group="_treated_group", **common)
-            method = "from_data"
-        elif spec.get("from_survey"):
-            if feedback is None:
-                raise ConfigError(f"indicator {spec['id']!r} is computed from the survey, but there is no "
-                                  "feedback section")
-            values = feedback.series(spec["from_survey"]["question"], spec["from_survey"]["statistic"])
-            method = "from_survey"
+    method = _source_key(spec)
+    if method == "from_data":
+        src = spec["from_data"]
+        common = dict(time=initiative.data_spec["time"], statistic=src.get("statistic", "mean"),
+                      dates=src.get("dates"), weight=src.get("weight"))
+        if isinstance(frame, pd.DataFrame):
+            values = series_from_data(frame, src["column"],
+                                      mask=_unit_mask(initiative, frame, src.get("units", "all")), **common)
         else:
-            values, method = spec["values"], "values"
-        out.append(indicator(
-            spec["id"], label=spec.get("label"), unit=spec.get("unit", ""), direction=spec["direction"],
-            baseline=spec["baseline"].get("value"), baseline_date=spec["baseline"]["date"],
-            target=spec["target"]["value"], target_date=spec["target"]["date"], values=values,
-            source=spec.get("source"), method=method,
-            alpha=feedback.alpha if feedback is not None and method == "from_survey" else 0.05,
-        ))
-    return out
+            # A Parquet glob left on disk (report.estimate.AggregateData): one aggregate query on its relation,
+            # whose _treated_group is the in-memory one (cohort coded on the calendar).
+            values = series_from_data(frame.relation, src["column"], units=src.get("units", "all"),
+                                      group="_treated_group", **common)
+    elif method == "from_survey":
+        if feedback is None:
+            raise ConfigError("computed from the survey, but there is no feedback section; add one or give values")
+        values = feedback.series(spec["from_survey"]["question"], spec["from_survey"]["statistic"])
+    else:
+        values = spec["values"]
+    return indicator(
+        spec["id"], label=spec.get("label"), unit=spec.get("unit", ""), direction=spec["direction"],
+        baseline=spec["baseline"].get("value"), baseline_date=spec["baseline"]["date"],
+        target=spec["target"]["value"], target_date=spec["target"]["date"], values=values,
+        source=spec.get("source"), method=method,
+        alpha=feedback.alpha if feedback is not None and method == "from_survey" else 0.05,
+    )
 
 
 # --------------------------------------------------------------------------- indicators
