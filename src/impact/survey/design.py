@@ -474,16 +474,23 @@ class SurveyDesign:
 
     def ratio(self, numerator: str, denominator: str, by: str | None = None, where=None, *,
               min_cell_size: int | None = None):
-        """Ratio of two totals ``sum w y / sum w x``, by domain (rows missing either are left out)."""
+        """Ratio of two totals ``sum w y / sum w x``, by domain (rows missing either are left out).
+
+        A domain whose ``denominator`` totals zero has no ratio: its row is
+        masked (``masked=True``, no estimate) with a note naming it, as R's
+        ``svyratio`` prints NaN there; a zero total over every respondent in
+        ``where`` is a :class:`~impact.errors.DataError`.
+        """
         from impact.survey.estimate import estimate_ratio
 
         return estimate_ratio(self, "ratio", numerator, denominator, by, where, min_cell_size)
 
     def proportion(self, column: str, level=None, by: str | None = None, ci: str = "logit", where=None, *,
                    min_cell_size: int | None = None):
-        """Share of respondents in each level of ``column`` (or only ``level``), by domain.
+        """Share of respondents in each level of ``column`` (or only ``level``, or each of a list of levels), by domain.
 
-        ``ci`` is ``"logit"`` (R ``svyciprop``'s default), ``"wald"`` or
+        ``level`` is one answer value as it appears in the column (``5``,
+        ``"yes"``) or a list of them; each must occur. ``ci`` is ``"logit"`` (R ``svyciprop``'s default), ``"wald"`` or
         ``"wilson"`` (score interval with the design's effective sample size).
         """
         from impact.survey.estimate import estimate_proportion
@@ -495,7 +502,8 @@ class SurveyDesign:
         """Difference of ``statistic`` between two domains of ``by`` (second minus first), with their covariance.
 
         ``statistic`` is ``"mean"``, ``"proportion"`` (of ``level``),
-        ``"total"`` or ``"top_box"`` (share at or above ``threshold``).
+        ``"total"`` or ``"top_box"`` (share at or above ``threshold``);
+        ``level`` and ``threshold`` are refused with any other statistic.
         ``groups=(first, second)`` picks two levels when ``by`` has more.
 
         Both domains are estimated on the same design, so the variance of the
