@@ -297,7 +297,7 @@ JUNK = st.one_of(
 
 @settings(max_examples=50, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(method=st.sampled_from(["mean", "total", "ratio", "proportion", "top_box", "net_satisfaction", "compare",
-                               "design"]),
+                               "design", "rake", "replicates"]),
        first=JUNK, second=JUNK, third=JUNK)
 def test_any_setting_gives_a_result_or_an_impact_error(data, method, first, second, third):
     svy = design(data)
@@ -310,12 +310,17 @@ def test_any_setting_gives_a_result_or_an_impact_error(data, method, first, seco
         "net_satisfaction": lambda: svy.net_satisfaction("score", first, second, scale=third),
         "compare": lambda: svy.compare("score", "wave", statistic=first or "mean", threshold=second, level=third),
         "design": lambda: SurveyDesign(data, weights=first, strata=second, psu=third, nest=True),
+        "rake": lambda: svy.rake({"channel": {"desk": 300, "online": 500, "phone": 200}}, tol=first,
+                                 max_iter=100 if second is None else second).mean("score", by=third),
+        "replicates": lambda: SurveyDesign(*with_replicates(data)[:1], weights="w", replicate_type="JK1",
+                                           replicate_weights=with_replicates(data)[1], replicate_scale=first,
+                                           replicate_rscales=second, mse=bool(third)).mean("score"),
     }
     try:
         result = calls[method]()
     except ImpactError:
         return
-    if method != "design":
+    if method not in ("design",):
         frame = result.to_frame(masked=False)
         shown = frame[~frame["masked"]]
         assert np.isfinite(shown[["estimate", "se"]].to_numpy(dtype=float)).all()

@@ -101,6 +101,8 @@ def mirror_threshold(satisfied, scale, where: str = "scale") -> float:
     barometer convention of the examples: 4 and 5 against 1 and 2 on a 1-5
     scale). A ``satisfied`` at or below the middle has no such mirror.
     """
+    if isinstance(scale, np.ndarray):
+        scale = scale.tolist()
     if (not isinstance(scale, (list, tuple)) or len(scale) != 2
             or any(isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) for v in scale)
             or not scale[0] < scale[1]):
