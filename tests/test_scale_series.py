@@ -86,8 +86,10 @@ def test_median_is_exact_on_even_and_odd_counts_in_duckdb_and_portably():
 def test_the_query_transpiles_and_other_engines_get_the_portable_median():
     frame = _data("text")
     for dialect in ("spark", "trino", "bigquery", "postgres"):
-        for statistic, form in (("mean", "median"), ("sum", "median"), ("median", "window")):
-            sql = series_sql("y", "m", statistic=statistic, units="treated", group="treated", exact_median=form)
+        for statistic, form, weight in (("mean", "median", None), ("mean", "median", "w"), ("sum", "median", None),
+                                        ("median", "window", None)):
+            sql = series_sql("y", "m", statistic=statistic, units="treated", group="treated", exact_median=form,
+                             dates="label", weight=weight)
             assert "GROUP BY" in to_dialect(sql, dialect).upper()
     # An Engine in another dialect gets the row_number() median; its Postgres text also runs on DuckDB.
     con = duckdb.connect()
