@@ -426,7 +426,7 @@ def _check_question(q: Any, where: str) -> list[str]:
 
 def _check_questions(questions: Any, where: str) -> list[str]:
     """Problems of the question list: each question's, and a column asked twice."""
-    if not isinstance(questions, list) or not questions:
+    if not isinstance(questions, (list, tuple)) or not questions:
         return [f"{where}: must be a non-empty list of questions, each {{column, label, scale, statistics}}"]
     problems = [p for i, q in enumerate(questions) for p in _check_question(q, f"{where}[{i}]")]
     columns = [q["column"] for q in questions if isinstance(q, dict) and isinstance(q.get("column"), str)]
