@@ -187,3 +187,55 @@ def test_integer_unit_codes_equal_sorted_factorize(values):
     np.testing.assert_array_equal(codes, ref_codes)
     np.testing.assert_array_equal(uniques, np.asarray(ref_uniques))
     assert (_offset_codes(values) is None) == (values.max() > 10**9)
+
+
+def _prepared(df, sorted_shortcut=True, monkeypatch=None):
+    from impact.did import cs_data
+
+    if not sorted_shortcut:
+        monkeypatch.setattr(cs_data, "_sorted_panel", lambda *a: None)
+    return cs_data.prepare(df, "y", "id", "t", "g", [], None, None, True)
+
+
+@pytest.mark.parametrize("variant", ["ints", "float_nan_cohorts", "dates_nat_cohorts"])
+def test_sorted_rows_are_coded_as_the_general_path_codes_them(variant, monkeypatch):
+    df = _panel(seed=9, cohorts=(0, 3, 5, 9))
+    if variant == "float_nan_cohorts":
+        df = df.assign(g=df["g"].where(df["g"] > 0).astype(float), id=df["id"].astype(float))
+    elif variant == "dates_nat_cohorts":
+        start = pd.Timestamp("2021-01-01")
+        df = df.assign(t=start + pd.to_timedelta(df["t"] - 1, unit="D"),
+                       g=(start + pd.to_timedelta(df["g"] - 1, unit="D")).where(df["g"] > 0))
+    fast = _prepared(df)
+    assert fast.unit_blocks
+    general = _prepared(df, False, monkeypatch)
+    assert not general.unit_blocks
+    for name in ("periods", "units", "unit_cohort", "y"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(general, name))
+    np.testing.assert_array_equal(fast.unit_ids(), general.unit_ids())
+    np.testing.assert_array_equal(fast.row_tcode(), general.row_tcode())
+    np.testing.assert_array_equal(fast.row_cohort(), general.row_cohort())
+
+
+def test_unsorted_gapped_or_text_panels_take_the_general_path():
+    df = _panel(seed=10, cohorts=(0, 3, 5))
+    assert not _prepared(df.iloc[::-1]).unit_blocks  # units decreasing
+    swapped = df.copy()
+    swapped.iloc[[0, 1]] = swapped.iloc[[1, 0]].to_numpy()  # periods out of order within unit 0
+    assert not _prepared(swapped).unit_blocks
+    gap = df[df["t"] != 4]  # a period with no row: the calendar has a gap, the panel is unbalanced
+    assert not _prepared(gap).unit_blocks
+    fast, slow = _both(gap)
+    _same(fast, slow)
+    assert not _prepared(df.assign(id="u" + df["id"].astype(str).str.zfill(4))).unit_blocks
+
+
+def test_sorted_rows_report_coding_errors_as_the_general_path(monkeypatch):
+    df = _panel(seed=12, cohorts=(0, 3, 5)).astype({"g": float})
+    df.loc[df["g"] == 5, "g"] = 4.5  # between two periods: off the calendar
+    messages = []
+    for shortcut in (True, False):
+        with pytest.raises(DataError) as err:
+            _prepared(df, shortcut, monkeypatch)
+        messages.append(str(err.value))
+    assert "4.5" in messages[0] and messages[0] == messages[1]

@@ -508,8 +508,9 @@ def callaway_santanna(
         return cs_from_stats(st, cohort, dict(alpha=alpha, n_boot=n_boot, seed=seed, control=control, unit=unit,
                                               cluster=cluster, anticipation=anticipation, base_period=base_period,
                                               method=method, boot_weights=boot_weights, in_memory=True))
-    row_cohort = np.where(raw.cohort >= T, -1, raw.cohort)  # treated after the sample: never treated in it
-    tcode = raw.tcode
+    row_cohort = raw.row_cohort()
+    row_cohort = np.where(row_cohort >= T, -1, row_cohort)  # treated after the sample: never treated in it
+    tcode = raw.row_tcode()
     notes = []
 
     # Units treated by the first period (allowing for anticipation) have no untreated pre-period.
