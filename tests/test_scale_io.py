@@ -107,3 +107,25 @@ def test_a_csv_with_only_a_header_says_so(tmp_path):
     (tmp_path / "blank.csv").write_text("")
     with pytest.raises(DataError, match=r"blank.csv' is empty"):
         panel_statistics(str(tmp_path / "blank.csv"), "y", "id", "t", cohort="g")
+
+
+def test_files_that_cannot_be_written_or_read_back_are_impact_errors(tmp_path):
+    import json
+
+    from impact.errors import ConfigError
+
+    df = _panel(False)
+    df.to_parquet(tmp_path / "panel.parquet")
+    st = panel_statistics(str(tmp_path / "panel.parquet"), "y", "id", "t", cohort="g")
+    with pytest.raises(ConfigError, match="folder .*nowhere' does not exist; create it first"):
+        save_statistics(st, tmp_path / "nowhere" / "s.json", min_cell_size=1)
+    good = save_statistics(st, tmp_path / "s.json", min_cell_size=1)
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
+    doc = json.loads(good.read_text())
+    for broken in ({k: v for k, v in doc.items() if k != "mean"}, {**doc, "mean": doc["mean"][:-1] + [[1.0]]},
+                   {**doc, "n": "many"}):
+        (tmp_path / "broken.json").write_text(json.dumps(broken))
+        with pytest.raises(DataError, match="incomplete or was altered after save_statistics wrote it"):
+            load_statistics(tmp_path / "broken.json")
+    with pytest.raises(DataError, match="cannot read statistics from"):
+        load_statistics(tmp_path)

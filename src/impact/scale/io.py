@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -141,23 +142,46 @@ def save_statistics(stats: PanelStats, path: str | os.PathLike, *, min_cell_size
                    cl_key=stats.cl_key[cell_ok].tolist(), cl_n=stats.cl_n[cell_ok].tolist(),
                    cl_sum=stats.cl_sum[cell_ok].tolist(), masked_cluster_cells=int((~cell_ok).sum()))
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(doc, default=str))
-    os.replace(tmp, path)
+    if not path.parent.is_dir():
+        raise ConfigError(f"cannot write statistics to {str(path)!r}: folder {str(path.parent)!r} does not exist; "
+                          "create it first or choose another path")
+    # A unique temporary file beside the destination, renamed into place: no reader sees half a file.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(doc, default=str))
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ConfigError(f"cannot write statistics to {str(path)!r} ({exc.strerror or exc}); choose a path "
+                          "you can write to") from None
     return path
 
 
 def load_statistics(path: str | os.PathLike) -> PanelStats:
     """Read statistics written by :func:`save_statistics`; pass them to an estimator as ``data``."""
     try:
-        doc = json.loads(Path(path).read_text())
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise DataError(f"no statistics file at {str(path)!r}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DataError(f"{str(path)!r} is not a statistics file written by save_statistics ({exc})") from None
+    except OSError as exc:
+        raise DataError(f"cannot read statistics from {str(path)!r} ({exc.strerror or exc})") from None
     if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
         raise DataError(f"{str(path)!r} is not a statistics file written by save_statistics (format "
                         f"{doc.get('format') if isinstance(doc, dict) else None!r})")
+    try:
+        return _from_doc(doc)
+    except KeyError as exc:
+        problem = f"no {exc.args[0]!r} entry"
+    except (TypeError, ValueError, IndexError) as exc:
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    raise DataError(f"{str(path)!r} is incomplete or was altered after save_statistics wrote it ({problem}); "
+                    "write it again from the data")
+
+
+def _from_doc(doc: dict) -> PanelStats:
     T = len(doc["periods"])
     keys = np.asarray(doc["keys"], dtype=np.int64)
     common = dict(outcome=doc["outcome"], unit=doc["unit"], time=doc["time"], key=doc["key"], kind=doc["kind"],
