@@ -190,7 +190,7 @@ class FeedbackSummary(SummaryDisplay):
         if question not in asked:
             raise ConfigError(f"feedback has no question {question!r}; questions: {', '.join(map(repr, asked))}")
         sel = self.rows[(self.rows["question"] == question) & (self.rows["statistic"] == statistic)]
-        if group is not None and not (sel["group"] == group).any():
+        if group is not None and not sel.empty and not (sel["group"] == group).any():
             groups = sorted(set(self.rows["group"].dropna()))
             raise ConfigError(f"feedback has no group {group!r} for question {question!r}; groups: "
                               f"{', '.join(map(repr, groups[:20])) or 'none (no group column)'}")
