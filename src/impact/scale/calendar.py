@@ -135,17 +135,18 @@ def to_calendar(out: pd.DataFrame, observed: np.ndarray, n: int) -> pd.DataFrame
 def observed_columns(st):
     """Statistics restricted to the periods that have rows, and the calendar code of each.
 
-    For the TWFE event study, which needs a balanced panel: a period missing
-    from every unit only has no period effect. Raises :class:`DataError`
-    when units miss other periods.
+    For statistics asked to be balanced (``as_panel_stats(unbalanced=False)``)
+    and the balanced fast path of the TWFE fits: a period missing from every
+    unit only has no period effect. Raises :class:`DataError` when units miss
+    other periods.
     """
     T = len(st.periods)
     if st.balanced:
         return st, np.arange(T)
     pats = st.patterns if st.cluster is None else st.cl_pattern
     if not (pats == pats[0]).all():
-        raise DataError("these statistics come from an unbalanced panel; this estimator needs a balanced one "
-                        "(out of core only callaway_santanna handles unbalanced panels)")
+        raise DataError("these statistics come from an unbalanced panel (units miss some periods) and a balanced "
+                        "one was asked for; callaway_santanna, twfe and event_study take unbalanced statistics")
     keep = np.flatnonzero((int(pats[0]) >> np.arange(T)) & 1)
     sub = dict(periods=st.periods[keep], mean=st.mean[:, keep], patterns=None, cl_pattern=None)
     if st.cov is not None:

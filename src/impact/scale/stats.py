@@ -1,4 +1,4 @@
-"""Sufficient statistics of a balanced panel, computed in one engine-portable SQL aggregation.
+"""Sufficient statistics of a panel, computed in one engine-portable SQL aggregation.
 
 Without covariates, on a balanced panel, every estimator of
 :mod:`impact.scale.estimators` is a function of a few statistics per group of
@@ -76,7 +76,7 @@ class Engine:
 
 @dataclass(frozen=True)
 class PanelStats:
-    """Per-key statistics of a balanced panel (see the module docstring).
+    """Per-key statistics of a panel (see the module docstring).
 
     ``kind`` is ``"cohort"`` (``keys`` are cohort codes on the period scale,
     -1 never treated, ``len(periods)`` or more treated after the sample) or
@@ -481,7 +481,7 @@ def _moments(out: pd.DataFrame, T: int, shifts: np.ndarray) -> pd.DataFrame:
 def panel_statistics(data, outcome: str, unit: str, time: str, *, cohort: str | None = None,
                      treatment: str | None = None, cluster: str | None = None,
                      unbalanced: bool = False) -> PanelStats:
-    """Per-cohort (or per-treatment-path) statistics of a balanced panel, in two scans.
+    """Per-cohort (or per-treatment-path) statistics of a panel, in two scans.
 
     Parameters
     ----------
