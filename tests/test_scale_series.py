@@ -176,3 +176,29 @@ def test_date_typed_periods_come_back_as_the_same_dates(tmp_path):
     a, b = indicator("d", values=expected, **kw), indicator("d", values=got, **kw)
     assert list(a.series["date"]) == list(b.series["date"]) == [f"2023-{m:02d}-01" for m in range(1, 10)]
     assert (a.baseline, a.current, a.status) == (b.baseline, b.current, b.status)
+
+
+def test_a_median_past_the_memory_limit_falls_back_to_the_sorting_form(tmp_path, monkeypatch):
+    import importlib
+
+    src_module = importlib.import_module("impact.scale.source")  # the module, not impact.scale.source()
+    frame = _data("text")
+    path = _parquet(frame, tmp_path)
+    real = src_module._with_progress
+    ran = []
+
+    def tight(con, sql, progress, label):
+        ran.append(sql)
+        if "median(" in sql:  # as DuckDB does when a period's values exceed memory_limit
+            raise duckdb.OutOfMemoryException("failed to allocate data of size 16.0 MiB")
+        return real(con, sql, progress, label)
+
+    monkeypatch.setattr(src_module, "_with_progress", tight)
+    got = series_from_data(path, "y", time="m", statistic="median", units="treated", group="treated")
+    assert "median(" in ran[-2] and "row_number()" in ran[-1]
+    ref = series_from_data(frame, "y", time="m", statistic="median", units="treated", group="treated")
+    np.testing.assert_array_equal(got["value"].to_numpy(), ref["value"].to_numpy())
+    with pytest.raises(DataError, match="ran out of memory"):  # other statistics have no second form
+        monkeypatch.setattr(src_module, "_with_progress", lambda *a: (_ for _ in ()).throw(
+            duckdb.OutOfMemoryException("failed to allocate")))
+        series_from_data(path, "y", time="m")
