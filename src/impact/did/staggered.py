@@ -470,6 +470,19 @@ def callaway_santanna(
     the bootstrap also gives the simultaneous band of Callaway & Sant'Anna
     (2021, Algorithm 1).
 
+    On a balanced panel without covariates or weights, with analytic standard
+    errors (``n_boot=0``), a unit's influence function is affine in its
+    outcomes with coefficients that depend on its cohort only, so the
+    estimates, their covariance and every aggregation follow exactly from
+    per-cohort counts, period means and period covariances (and per-cluster
+    sums). That case is computed from those statistics by the code that
+    estimates out of core (:func:`impact.scale.estimators.cs_from_stats`);
+    the result is then a
+    :class:`~impact.scale.estimators.StatsGroupTimeResult`, whose ``inffunc``
+    holds pseudo-rows with the units' cross-products. The bootstrap,
+    covariates, weights, unbalanced panels and repeated cross-sections keep
+    unit-level influence functions.
+
     References
     ----------
     Callaway, B. and Sant'Anna, P. H. C. (2021). Difference-in-differences
@@ -502,10 +515,8 @@ def callaway_santanna(
             and len(raw.y) == len(raw.units) * T):
         # Every ATT(g, t), its analytic error and every aggregation follow from per-cohort statistics:
         # the out-of-core code estimates, so both paths share one implementation (issue 13).
-        from impact.scale.estimators import cs_from_stats
-
         st = cohort_statistics(raw, outcome, unit, time, cohort, cluster)
-        return cs_from_stats(st, cohort, dict(alpha=alpha, n_boot=n_boot, seed=seed, control=control, unit=unit,
+        return _estimators.cs_from_stats(st, cohort, dict(alpha=alpha, n_boot=n_boot, seed=seed, control=control, unit=unit,
                                               cluster=cluster, anticipation=anticipation, base_period=base_period,
                                               method=method, boot_weights=boot_weights, in_memory=True))
     row_cohort = raw.row_cohort()
@@ -672,3 +683,8 @@ def _pretest(res: GroupTimeResult) -> PretrendTest | None:
         return pretrend_test(res.aggregate("dynamic"))
     except (ConfigError, EstimationError):
         return None
+
+
+# Last, because impact.scale.estimators subclasses GroupTimeResult: imported with this module rather than
+# inside the first balanced-panel call, which would otherwise pay for it (issue 13 times that call).
+from impact.scale import estimators as _estimators  # noqa: E402
