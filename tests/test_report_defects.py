@@ -151,6 +151,16 @@ def test_cli_run_says_which_option_is_wrong(tmp_path, capsys, argv, named):
     assert not (tmp_path / "out").exists()
 
 
+def test_an_output_folder_that_cannot_be_made_is_a_config_error(tmp_path, capsys):
+    from impact.cli import main
+
+    (tmp_path / "taken").write_text("a file, not a folder")
+    assert main(["run", str(EXAMPLES / "housing-digital"), "--out", str(tmp_path / "taken")]) == 2
+    assert "out (--out)" in capsys.readouterr().err
+    assert main(["new", "pilot", "--dir", str(tmp_path / "taken")]) == 2
+    assert "--dir" in capsys.readouterr().err
+
+
 def test_cli_new_refuses_a_bad_id_with_a_config_error(tmp_path, capsys):
     from impact.cli import _new, build_parser, main
 

@@ -73,7 +73,11 @@ def _new(args) -> int:
     folder = Path(args.dir) / args.id
     if folder.exists():
         raise ConfigError(f"{folder} already exists; choose another id or remove it")
-    folder.mkdir(parents=True)
+    try:
+        folder.mkdir(parents=True)
+    except OSError as exc:
+        raise ConfigError(f"--dir {args.dir!r}: cannot create {folder} ({exc.strerror or exc}); "
+                          "choose a folder you can write to") from None
     text = (TEMPLATES / "initiative.yaml").read_text(encoding="utf-8")
     (folder / "initiative.yaml").write_text(text.replace("id: my-initiative", f"id: {args.id}", 1), encoding="utf-8")
     shutil.copy(TEMPLATES / "data_template.csv", folder / "data.csv")

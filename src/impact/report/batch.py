@@ -326,7 +326,11 @@ def run_batch(paths, out, *, jobs: int = 1, lang: str | None = None, force: bool
         raise ConfigError(f"no initiative.yaml found under {', '.join(map(str, paths))}")
     _refuse_shared_ids(folders)
     out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file of that name, a read-only place: say which option, before any run
+        raise ConfigError(f"out (--out) {str(out)!r} cannot be used as the output folder ({exc.strerror or exc}); "
+                          "choose a folder you can write to") from None
     notebook = str(Path(notebook).resolve()) if notebook is not None else None
     args = [(str(f.resolve()), str(out), lang, force, seed, timeout, pdf, notebook) for f in folders]
     records: dict[int, dict] = {}
