@@ -156,7 +156,8 @@ def _sorted_panel(data: pd.DataFrame, unit: str, time: str, cohort: str):
     u, t, c = _numeric(data[unit], "iuf"), _numeric(data[time], "iufM"), _numeric(data[cohort], "iufM")
     if u is None or t is None or c is None or len(u) < 4:
         return None
-    n_periods = int(np.argmax(u != u[0]))  # rows of the first unit
+    head = u[:1 << 16] != u[0]  # the first unit's rows end early: no need to compare the whole column
+    n_periods = int(np.argmax(head))
     if n_periods < 2 or len(u) % n_periods:
         return None
     n_units = len(u) // n_periods
@@ -186,8 +187,10 @@ def prepare(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
                   weights=weights, cluster=cluster)
     check_numeric(data, outcome, "outcome")
     check_finite(data, outcome, "outcome")
-    check_complete(data, unit, "unit")
-    check_complete(data, time, "time")
+    for column, role in ((unit, "unit"), (time, "time")):
+        dtype = data[column].dtype
+        if not (isinstance(dtype, np.dtype) and dtype.kind in "iub"):  # NumPy integers cannot be missing
+            check_complete(data, column, role)
     for cov in covariates:
         check_numeric(data, cov, "covariate")
         check_finite(data, cov, "covariate")
