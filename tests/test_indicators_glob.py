@@ -84,3 +84,19 @@ def test_a_report_with_from_data_indicators_leaves_the_glob_on_disk(folders, mon
     monkeypatch.setattr(Initiative, "read_data", lambda self: pytest.fail("the full frame was loaded"))
     ini = load_initiative(glob)
     assert isinstance(prepare(ini), AggregateData)
+
+
+def test_validate_finds_a_misspelt_from_data_column_in_the_parquet_schema(folders, monkeypatch):
+    from impact.report.evaluation import check_evaluation
+    from impact.report.localise import localise_config
+
+    _, glob = folders
+    config = localise_config(yaml.safe_load((glob / "initiative.yaml").read_text(encoding="utf-8")))
+    assert check_evaluation(config, glob) == []
+    config["indicators"][0]["from_data"].update(column="delay_day", weight="beneficiaries")
+    monkeypatch.setattr(pd, "read_parquet", lambda *a, **k: pytest.fail("rows were read"))
+    problems = check_evaluation(config, glob)
+    assert problems[0].startswith("indicators[0].from_data.column: column 'delay_day' not found in data-*.parquet; "
+                                  "did you mean 'delay_days'?")
+    assert problems[1].startswith("indicators[0].from_data.weight: column 'beneficiaries' not found")
+    assert len(problems) == 2

@@ -89,6 +89,48 @@ def check_evaluation(config: dict, folder=None, check_data: bool = True) -> list
 
         if not (Path(folder) / feedback["file"]).is_file():
             problems.append(f"feedback.file: {feedback['file']!r} not found in {str(folder)!r}")
+    if check_data and folder is not None and not problems:
+        problems += _from_data_columns(config, folder)
+    return problems
+
+
+def _from_data_columns(config: dict, folder) -> list[str]:
+    """``from_data`` columns missing from Parquet data, read from the files' schema (no row is read).
+
+    Parquet data may be too large to load for a check (a glob left on disk by
+    the report), so a misspelt column would otherwise surface only when the
+    report runs. Other formats are left to the data checks, which load them.
+    """
+    import difflib
+    import glob as _glob
+    from pathlib import Path
+
+    from impact.errors import ImpactError
+    from impact.scale.source import source
+
+    pattern = (config.get("data") or {}).get("file") if isinstance(config.get("data"), dict) else None
+    specs = [(i, s["from_data"]) for i, s in enumerate(config.get("indicators") or [])
+             if isinstance(s, dict) and isinstance(s.get("from_data"), dict)]
+    if not isinstance(pattern, str) or not pattern or not specs:
+        return []
+    folder = Path(folder)
+    files = sorted(folder.glob(pattern)) if _glob.has_magic(pattern) else [folder / pattern]
+    if not files or any(not f.is_file() or f.suffix.lower() not in (".parquet", ".pq") for f in files):
+        return []  # missing files and other formats are the data checks' to report
+    try:
+        with source([str(f) for f in files], progress=False).session() as session:
+            columns = list(session.columns())
+    except ImpactError:
+        return []  # unreadable files too
+    problems = []
+    for i, spec in specs:
+        for key in ("column", "dates", "weight"):
+            name = spec.get(key)
+            if isinstance(name, str) and name and name not in columns:
+                close = difflib.get_close_matches(name, columns, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                problems.append(f"indicators[{i}].from_data.{key}: column {name!r} not found in {pattern}; {hint}"
+                                f"available columns: {', '.join(columns[:30])}")
     return problems
 
 
