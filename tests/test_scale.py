@@ -405,3 +405,16 @@ def test_unbalanced_matches_diff_diff_on_mpdta(tmp_path):
         assert cells.loc[(g, t), "estimate"] == pytest.approx(eff["effect"], abs=1e-10)
         assert cells.loc[(g, t), "se"] * factor == pytest.approx(eff["se"], rel=1e-8)
     assert ours.estimate == pytest.approx(ref.overall_att, abs=1e-10)
+
+
+def test_progress_is_tracked_but_only_our_bar_is_drawn(panel_file):
+    # Outside a terminal DuckDB tracks no progress unless asked (query_progress() stays -1, the tqdm bar at 0 %);
+    # inside one it would print its own bar beside ours.
+    _, path = panel_file
+    con = source(path).connect()
+    try:
+        got = con.execute("SELECT current_setting('enable_progress_bar'), "
+                          "current_setting('enable_progress_bar_print')").fetchone()
+    finally:
+        con.close()
+    assert got == (True, False)

@@ -81,6 +81,10 @@ class Source:
         con.execute("SET temp_directory = ?", [self.temp_directory])
         # Aggregating does not need input order; dropping it lets DuckDB stream and spill freely.
         con.execute("SET preserve_insertion_order = false")
+        # Progress tracking on (off by default outside a terminal, which left the tqdm bar of _with_progress at
+        # 0 %), DuckDB's own printed bar off: the tqdm bar is the one shown.
+        con.execute("SET enable_progress_bar = true")
+        con.execute("SET enable_progress_bar_print = false")
         if self.threads:
             con.execute(f"SET threads = {int(self.threads)}")
         reader = "read_parquet" if self.format == "parquet" else "read_csv_auto"
