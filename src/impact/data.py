@@ -13,7 +13,9 @@ argument, what was received, what is allowed, and the fix.
 
 from __future__ import annotations
 
+import decimal
 import difflib
+import numbers
 import warnings
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -23,7 +25,7 @@ import pandas as pd
 
 from impact.errors import ConfigError, DataError, DroppedRowsWarning
 from impact.periods import PeriodScale, infer_scale, is_never
-from impact.reading import MISSING_TOKENS, _to_number, read_table
+from impact.reading import MISSING_TOKENS, _grouped_numbers, _to_number, read_table
 
 __all__ = [
     "read_table",
@@ -114,6 +116,31 @@ def _not_a_frame(data) -> str:
     return f"{head}): build a long-form table first, one row per unit and period: data = pd.DataFrame(...)"
 
 
+def _column_names(data: pd.DataFrame, role: str, names) -> list[str]:
+    """The column names given for ``role`` (one string or a list of strings), or a ConfigError naming ``role``."""
+    if isinstance(names, str):
+        return [names]
+    if isinstance(names, (pd.Series, pd.DataFrame)):
+        label = names.name if isinstance(names, pd.Series) and isinstance(names.name, str) else "name"
+        raise ConfigError(f"{role} must be a column name (a string), got the column itself (a pandas "
+                          f"{type(names).__name__}); pass its name: {role}={label!r}")
+    several = isinstance(names, (list, tuple, set, frozenset, pd.Index, np.ndarray))
+    bad = [n for n in names if not isinstance(n, str)] if several else [names]
+    if not bad:
+        return list(names)
+    what = "column names (strings)" if several else "a column name (a string)"
+    written = show(bad[0]) if show(bad[0]) != "missing" else repr(bad[0])
+    got = f"{written} ({type(bad[0]).__name__})" + (f" in {role}={names!r}" if several else "")
+    if any(str(c) == show(bad[0]) for c in data.columns):
+        # Columns labelled by numbers (a file read with header=None): the one case where a number names a column.
+        fix = (f"the columns of data are labelled by numbers: name them with strings first "
+               f"(data.columns = data.columns.astype(str)), then pass {role}={show(bad[0])!r}")
+    else:
+        fix = (f"name {'columns' if several else 'a column'} as text; the columns are "
+               + ", ".join(repr(str(c)) for c in data.columns[:10]) + (", ..." if len(data.columns) > 10 else ""))
+    raise ConfigError(f"{role} must be {what}, got {got}; {fix}")
+
+
 def check_columns(data: pd.DataFrame, **roles: str | Sequence[str] | None) -> None:
     """Check that every named column exists; the message names the role and suggests a fix.
 
@@ -128,9 +155,7 @@ def check_columns(data: pd.DataFrame, **roles: str | Sequence[str] | None) -> No
     for role, names in roles.items():
         if names is None:
             continue
-        for name in [names] if isinstance(names, str) else list(names):
-            if not isinstance(name, str):
-                raise ConfigError(f"{role} must be a column name (a string), got {name!r}")
+        for name in _column_names(data, role, names):
             if name not in data.columns:
                 close = difflib.get_close_matches(name, available, n=1, cutoff=0.6)
                 hint = f"did you mean {close[0]!r}? " if close else ""
@@ -139,12 +164,26 @@ def check_columns(data: pd.DataFrame, **roles: str | Sequence[str] | None) -> No
                 )
 
 
+#: A number whose thousands a comma groups, with a decimal point or none: ``1,234``, ``12,345.6``. The first group
+#: does not start with 0, as no thousands separator follows a leading zero (``0,123`` is a decimal comma).
+_COMMA_THOUSANDS = r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?"
+
+
 def check_numeric(data: pd.DataFrame, column: str, role: str = "outcome") -> None:
     """Raise :class:`DataError` unless ``column`` is numeric (bool excluded), naming the cells that are not.
 
-    The hint fits the culprit: decimal commas get the conversion that fixes
-    them, missing-value tokens (``n.d.``, ``-``...) get :func:`read_table` or
-    ``pd.to_numeric(..., errors='coerce')``, other text gets its rows.
+    The hint fits the culprit, and never suggests a conversion that would change a number:
+
+    * decimal commas (``12,5``; ``1.234,5``) get the replacement that reads them;
+    * thousands separators (``1,234.5``; ``12,345,678``) get the removal of the commas;
+    * a comma that can be either (``1,234``: 1234 or 1.234) when no cell tells which is named as ambiguous,
+      with the fix for each reading; a column holding both kinds is refused with an example of each;
+    * spaces between thousands (``1 234``) get their removal;
+    * missing-value tokens (``n.d.``, ``-``...) get :func:`read_table` or ``pd.to_numeric(..., errors='coerce')``;
+    * other text gets its rows.
+
+    As :func:`read_table` does for files, the reading is decided for the whole column: commas are thousands
+    separators only when every cell holding one is a number grouped that way.
     """
     series = data[column]
     if pd.api.types.is_bool_dtype(series):
@@ -156,35 +195,59 @@ def check_numeric(data: pd.DataFrame, column: str, role: str = "outcome") -> Non
         raise DataError(f"{role} column {column!r} holds dates, not numbers (e.g. {show(series.dropna().iloc[0])})")
     text = series.astype("string").str.strip()
     present = series.notna().to_numpy()
-    as_point = pd.to_numeric(text, errors="coerce").notna().to_numpy()
-    as_comma = _to_number(text, ",").notna().to_numpy()
-    token = text.str.lower().isin(MISSING_TOKENS).fillna(False).to_numpy(dtype=bool)
-    junk = present & ~as_point & ~as_comma & ~token
+    token = present & text.str.lower().isin(MISSING_TOKENS).fillna(False).to_numpy(dtype=bool)
+    cells = present & ~token & pd.to_numeric(text, errors="coerce").isna().to_numpy()
+    comma = text.str.contains(",", regex=False).fillna(False).to_numpy(dtype=bool)
+    thousands = cells & text.str.fullmatch(_COMMA_THOUSANDS).fillna(False).to_numpy(dtype=bool)
+    decimal = cells & comma & _grouped_numbers(text, _to_number(text, ","), ",").notna().to_numpy()
+    spaced = cells & ~comma & _to_number(text, ".").notna().to_numpy()
+    junk = cells & ~thousands & ~decimal & ~spaced
     if junk.any():
         values = pd.unique(series[junk])[:3]
         raise DataError(
             f"{role} column {column!r} must be numeric but has text {', '.join(show(v) for v in values)} "
             f"({_rows(series.index, junk)}); correct or empty these cells"
         )
-    parts = []
-    if (present & token).any():
-        values = pd.unique(series[present & token])[:3]
-        parts.append(f"missing-value markers {', '.join(show(v) for v in values)} ({_rows(series.index, present & token)})")
-    comma = present & ~as_point & as_comma
-    if comma.any():
-        parts.append(f"decimal commas such as {show(series[comma].iloc[0])} ({_rows(series.index, comma)})")
-    fixes = []
-    if (present & token).any():
-        fixes.append("read the file with impact.data.read_table, which reads such markers as missing")
-    if comma.any():
-        fixes.append("convert with pd.to_numeric(df[col].str.replace(',', '.'))" if not (present & token).any() else
-                     "or convert with pd.to_numeric(df[col].str.replace(',', '.'), errors='coerce')")
-    if not fixes:
-        fixes.append("convert it with pd.to_numeric")
-    raise DataError(
-        f"{role} column {column!r} must be numeric but holds text (dtype {series.dtype})"
-        + (f": {'; '.join(parts)}" if parts else "") + "; " + " ".join(fixes)
-    )
+    head = f"{role} column {column!r} must be numeric but holds text (dtype {series.dtype})"
+
+    def example(mask, shown=None) -> str:
+        return f"{show(series[mask if shown is None else shown].iloc[0])} ({_rows(series.index, mask)})"
+
+    only_thousands, only_decimal = thousands & ~decimal, decimal & ~thousands
+    if only_thousands.any() and only_decimal.any():
+        raise DataError(f"{head}: its commas are thousands separators in cells such as {example(only_thousands)} "
+                        f"but decimal commas in cells such as {example(only_decimal)}; no one conversion reads "
+                        "both: correct the cells so that the column follows one convention")
+    coerce = ", errors='coerce'" if token.any() else ""
+    space = ".str.replace(r'\\s', '', regex=True)" if text[cells].str.contains(r"\s").any() else ""
+    point = ".str.replace('.', '', regex=False)" if text[decimal].str.contains(".", regex=False).any() else ""
+    as_thousands = f"pd.to_numeric(df[col]{space}.str.replace(',', '', regex=False){coerce})"
+    as_decimal = f"pd.to_numeric(df[col]{space}{point}.str.replace(',', '.', regex=False){coerce})"
+    parts, fixes = [], []
+    if token.any():
+        parts.append(f"missing-value markers {', '.join(show(v) for v in pd.unique(series[token])[:3])} "
+                     f"({_rows(series.index, token)})")
+        fixes.append("read the file with impact.data.read_table, which reads such markers as missing, or")
+    if only_thousands.any():
+        parts.append(f"thousands separators such as {example(thousands, only_thousands)}")
+        fixes.append(f"remove the separators: {as_thousands}")
+    elif only_decimal.any():
+        parts.append(f"decimal commas such as {example(decimal, only_decimal)}")
+        fixes.append(f"convert with {as_decimal}")
+    elif thousands.any():
+        first = text[thousands].iloc[0]
+        parts.append(f"commas that may separate thousands or mark decimals, such as {example(thousands)}, read "
+                     f"{first.replace(',', '')} or {first.replace(',', '.')}: nothing in the column tells which")
+        fixes.append(f"check the source, then if the commas separate thousands convert with {as_thousands} (a file: "
+                     f"impact.data.read_table(path, thousands=',')); if they are decimal commas convert with "
+                     f"{as_decimal} (a file: impact.data.read_table(path, decimal=','))")
+    if spaced.any():
+        parts.append(f"spaces between thousands such as {example(spaced)}")
+        if not comma[cells].any():
+            fixes.append(f"remove the spaces: pd.to_numeric(df[col].str.replace(r'\\s', '', regex=True){coerce})")
+    if not fixes or fixes[-1].endswith(", or"):
+        fixes.append(f"convert with pd.to_numeric(df[col]{coerce or ''})" if fixes else "convert it with pd.to_numeric")
+    raise DataError(head + (f": {'; '.join(parts)}" if parts else "") + "; " + " ".join(fixes))
 
 
 def check_finite(data: pd.DataFrame, column: str, role: str = "outcome") -> None:
@@ -218,22 +281,60 @@ def check_complete(data: pd.DataFrame, column: str, role: str) -> None:
         )
 
 
+def _is_bool(value) -> bool:
+    return isinstance(value, (bool, np.bool_))
+
+
+def _number(value) -> float | None:
+    """``value`` as a float when it is a real number (a bool or a string is not), else None."""
+    if _is_bool(value) or not isinstance(value, (numbers.Real, decimal.Decimal)):
+        return None
+    return float(value)
+
+
+def _got(value) -> str:
+    """``value`` as the caller wrote it: ``'0.05'``, ``True``, ``1.5`` (a NumPy scalar without ``np.float64(...)``)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def check_choice(name: str, value, allowed: Iterable) -> None:
-    """Raise :class:`ConfigError` unless ``value`` is one of ``allowed``."""
+    """Raise :class:`ConfigError` unless ``value`` is one of ``allowed``.
+
+    ``True`` is not taken for ``1`` (nor ``1`` for ``True``), and an array is refused rather than compared
+    element by element; a misspelt string gets the closest choice.
+    """
     allowed = tuple(allowed)
-    if value not in allowed:
-        raise ConfigError(f"{name} must be one of {', '.join(repr(a) for a in allowed)} (got {value!r})")
+
+    def same(choice) -> bool:
+        if _is_bool(choice) != _is_bool(value):
+            return False
+        try:
+            return bool(value == choice)
+        except (TypeError, ValueError):  # an array or another object that has no single truth value
+            return False
+
+    if not any(same(choice) for choice in allowed):
+        texts = [a for a in allowed if isinstance(a, str)]
+        close = difflib.get_close_matches(value.lower(), [a.lower() for a in texts], n=1, cutoff=0.6) if (
+            isinstance(value, str)) else []
+        hint = f"; did you mean {texts[[a.lower() for a in texts].index(close[0])]!r}?" if close else ""
+        raise ConfigError(f"{name} must be one of {', '.join(repr(a) for a in allowed)} (got {_got(value)}){hint}")
 
 
 def check_fraction(name: str, value, hint: str = "") -> float:
-    """A number strictly between 0 and 1 (a significance level, a power); ``hint`` suggests a usual value."""
-    try:
-        ok = 0 < float(value) < 1
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ConfigError(f"{name} must be strictly between 0 and 1 (got {value!r})" + (f"; {hint}" if hint else ""))
-    return float(value)
+    """A number strictly between 0 and 1 (a significance level, a power); ``hint`` suggests a usual value.
+
+    A string (``"0.05"``), a bool and NaN are refused: a number written as text is a mistake to show, not
+    to guess at.
+    """
+    number = _number(value)
+    if number is None or not 0 < number < 1:
+        written = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0] if isinstance(value, str) else np.nan
+        fix = (f"; write {name}={show(float(written))} without quotes" if 0 < written < 1 else
+               "; True/False is not a number" if _is_bool(value) else "")
+        raise ConfigError(f"{name} must be strictly between 0 and 1 (got {_got(value)}){fix}"
+                          + (f"; {hint}" if hint else ""))
+    return number
 
 
 def check_alpha(alpha) -> float:
@@ -242,9 +343,16 @@ def check_alpha(alpha) -> float:
 
 
 def check_int(name: str, value, minimum: int | None = None) -> int:
-    """An integer argument, at least ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ConfigError(f"{name} must be an integer (got {value!r})")
+    """An integer argument, at least ``minimum``; a bool, a string or a float (even ``5.0``) is refused."""
+    if _is_bool(value) or not isinstance(value, (int, np.integer)):
+        number = _number(value)
+        text = value.strip() if isinstance(value, str) else ""
+        whole, how = ((int(number), "") if number is not None and number.is_integer() else
+                      (int(text), " without quotes") if text.lstrip("+-").isdigit() else (None, ""))
+        want = "a whole number" + (f" of at least {minimum}" if minimum is not None else "")
+        fix = (f"write {name}={whole}{how}" if whole is not None and (minimum is None or whole >= minimum) else
+               f"give {want}" + (" (True/False is not a count)" if _is_bool(value) else ""))
+        raise ConfigError(f"{name} must be an integer (got {_got(value)}); {fix}")
     if minimum is not None and value < minimum:
         raise ConfigError(f"{name} must be at least {minimum} (got {value})")
     return int(value)
