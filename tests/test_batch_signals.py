@@ -62,7 +62,7 @@ def test_a_signal_to_impact_run_kills_its_workers_and_kernels(tmp_path, signum):
         kernel = psutil.Process(int(pidfile.read_text()))
         below = psutil.Process(proc.pid).children(recursive=True)
         assert kernel in below and len(below) >= 2  # the worker and, in a session of its own, its kernel
-        assert kernel.as_dict(["pid"])["pid"] and os.getsid(kernel.pid) != os.getsid(proc.pid)
+        assert os.getsid(kernel.pid) != os.getsid(proc.pid)  # why killing the worker's group was not enough
         os.kill(proc.pid, signum)  # the CLI alone, as a service manager or Ctrl-C in a terminal would
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 128 + signum
@@ -71,7 +71,8 @@ def test_a_signal_to_impact_run_kills_its_workers_and_kernels(tmp_path, signum):
         # A stopped run records nothing: no summary marked failed or ok, no temporary files left behind.
         folder = out / "housing-digital"
         assert not (folder / "summary.json").exists()
-        assert not [p.name for p in folder.glob(".*")] if folder.exists() else True
+        if folder.exists():
+            assert not [p.name for p in folder.glob(".*")]
     finally:
         for p in below:
             try:
