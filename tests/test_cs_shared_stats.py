@@ -180,13 +180,14 @@ def test_sorted_rows_shortcut_keeps_every_check():
     np.array([5, -3, 5, 12, 0, -3], dtype=np.int64),
     np.array([7, 2, 7, 9], dtype=np.uint32),
     np.array([10**15, 3, 10**15], dtype=np.int64),  # spans too many integers: hashed instead
+    np.array([10**12 + 3, 10**12, 10**12 + 3], dtype=np.int64),  # large labels, narrow span: shifted
 ])
 def test_integer_unit_codes_equal_sorted_factorize(values):
     codes, uniques = _codes(pd.Series(values))
     ref_codes, ref_uniques = pd.factorize(pd.Series(values), sort=True)
     np.testing.assert_array_equal(codes, ref_codes)
     np.testing.assert_array_equal(uniques, np.asarray(ref_uniques))
-    assert (_offset_codes(values) is None) == (values.max() > 10**9)
+    assert (_offset_codes(values) is None) == (values.max() - values.min() > 10**9)
 
 
 def _prepared(df, sorted_shortcut=True, monkeypatch=None):

@@ -96,9 +96,12 @@ def _offset_codes(values: np.ndarray):
     lo, hi = int(values.min()), int(values.max())
     if hi - lo > 4 * len(values) + 1024:
         return None
-    present = np.bincount((values - lo).astype(np.intp, copy=False), minlength=hi - lo + 1) > 0
+    # Labels from 0 up to a few times their number index the table as they are (no shifted copy).
+    base = 0 if 0 <= lo and hi <= 4 * len(values) + 1024 else lo
+    index = (values - base if base else values).astype(np.intp, copy=False)
+    present = np.bincount(index, minlength=hi - base + 1) > 0
     rank = np.cumsum(present) - 1
-    return rank[values - lo], (np.flatnonzero(present) + lo).astype(values.dtype)
+    return rank[index], (np.flatnonzero(present) + base).astype(values.dtype)
 
 
 def _codes(values: pd.Series, sort: bool = True):
@@ -241,7 +244,9 @@ def prepare(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
         ids, units = _codes(data[unit])
     n_units, n_periods = len(units), len(periods)
     if panel and ids is not None:
-        counts = np.bincount(ids * n_periods + tcode, minlength=n_units * n_periods)
+        cell = ids * n_periods
+        cell += tcode  # in place: one row-length array fewer
+        counts = np.bincount(cell, minlength=n_units * n_periods)
         if counts.max() > 1:
             cell = int(np.argmax(counts > 1))
             raise DataError(
