@@ -153,7 +153,8 @@ def _conversions(message: str) -> list[str]:
 
 
 def _apply(expression: str, column: pd.Series) -> np.ndarray:
-    return eval(expression, {"pd": pd, "df": pd.DataFrame({"y": column}), "col": "y"}).to_numpy(dtype=float)  # noqa: S307
+    result = eval(expression, {"pd": pd, "df": pd.DataFrame({"y": column}), "col": "y"})  # noqa: S307
+    return result.to_numpy(dtype=float, na_value=np.nan)
 
 
 def _message(column) -> str:
@@ -249,6 +250,14 @@ def test_markers_with_separators_get_both_fixes(values):
     assert "read the file with impact.data.read_table, which reads such markers as missing, or remove" in message
     (fix,) = _conversions(message)
     np.testing.assert_allclose(_apply(fix, written), np.append(values[:20], np.nan), rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("cell, value", [("2,5", 2.5), ("1,234.5", 1234.5), ("1 234", 1234)])
+def test_the_fix_keeps_the_numbers_of_a_column_mixing_numbers_and_text(cell, value):
+    # An Excel column holds real numbers beside text cells; .str.replace alone would turn the numbers into NaN.
+    written = pd.Series([1.5, cell, 3, None], dtype=object)
+    (fix,) = _conversions(_message(written))
+    np.testing.assert_array_equal(_apply(fix, written), [1.5, value, 3, np.nan])
 
 
 def test_other_text_is_named_with_its_rows():

@@ -201,10 +201,12 @@ def check_numeric(data: pd.DataFrame, column: str, role: str = "outcome") -> Non
                         f"but decimal commas in cells such as {example(only_decimal)}; no one conversion reads "
                         "both: correct the cells so that the column follows one convention")
     coerce = ", errors='coerce'" if token.any() else ""
+    # .str methods turn the numbers of a column mixing numbers and text (Excel) into NaN: make them text first.
+    source = "df[col]" if pd.api.types.infer_dtype(series, skipna=True) == "string" else "df[col].astype('string')"
     space = ".str.replace(r'\\s', '', regex=True)" if text[cells].str.contains(r"\s").any() else ""
     point = ".str.replace('.', '', regex=False)" if text[decimal].str.contains(".", regex=False).any() else ""
-    as_thousands = f"pd.to_numeric(df[col]{space}.str.replace(',', '', regex=False){coerce})"
-    as_decimal = f"pd.to_numeric(df[col]{space}{point}.str.replace(',', '.', regex=False){coerce})"
+    as_thousands = f"pd.to_numeric({source}{space}.str.replace(',', '', regex=False){coerce})"
+    as_decimal = f"pd.to_numeric({source}{space}{point}.str.replace(',', '.', regex=False){coerce})"
     parts, fixes = [], []
     if token.any():
         parts.append(f"missing-value markers {', '.join(show(v) for v in pd.unique(series[token])[:3])} "
@@ -226,9 +228,9 @@ def check_numeric(data: pd.DataFrame, column: str, role: str = "outcome") -> Non
     if spaced.any():
         parts.append(f"spaces between thousands such as {example(spaced)}")
         if not comma[cells].any():
-            fixes.append(f"remove the spaces: pd.to_numeric(df[col].str.replace(r'\\s', '', regex=True){coerce})")
+            fixes.append(f"remove the spaces: pd.to_numeric({source}.str.replace(r'\\s', '', regex=True){coerce})")
     if not fixes or fixes[-1].endswith(", or"):
-        fixes.append(f"convert with pd.to_numeric(df[col]{coerce or ''})" if fixes else "convert it with pd.to_numeric")
+        fixes.append(f"convert with pd.to_numeric(df[col]{coerce})" if fixes else "convert it with pd.to_numeric")
     raise DataError(head + (f": {'; '.join(parts)}" if parts else "") + "; " + " ".join(fixes))
 
 
