@@ -414,6 +414,50 @@ def _shifts(combos: pd.DataFrame, columns: list, cohort_map: dict | None):
     return out
 
 
+_INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                  "UBIGINT")
+
+
+def _unit_parts(runner, unit: str) -> list[str] | None:
+    """One table per Parquet file when the files hold disjoint ranges of (integer) units, else None.
+
+    Administrative extracts are usually split by ranges of people: then each
+    file's units are its own, the statistics (counts and sums) add up across
+    files, and grouping file by file keeps the per-unit hash table in memory
+    instead of spilling a billion rows' worth to disk. Decided from the files'
+    own min/max statistics (no data read); any doubt (no statistics, text
+    units, overlapping ranges) keeps the single query over every file.
+    """
+    session = runner.session
+    if session is None or session.src.relation is not None or session.src.format != "parquet" \
+            or len(session.src.paths) < 2:
+        return None
+    if str(runner.types.get(unit, "")).upper() not in _INTEGER_TYPES:
+        return None
+    files = ", ".join(_literal(p) for p in session.src.paths)
+    try:
+        meta = runner.run(
+            f"SELECT file_name AS f, min(TRY_CAST(stats_min_value AS HUGEINT)) AS lo, "
+            f"max(TRY_CAST(stats_max_value AS HUGEINT)) AS hi, count(*) AS n_groups, "
+            f"count(TRY_CAST(stats_min_value AS HUGEINT)) + count(TRY_CAST(stats_max_value AS HUGEINT)) AS n_stats "
+            f"FROM parquet_metadata([{files}]) WHERE path_in_schema = {_literal(unit)} GROUP BY file_name")
+    except DataError:
+        return None
+    if len(meta) != len(session.src.paths) or (meta["n_stats"] != 2 * meta["n_groups"]).any():
+        return None
+    meta = meta.sort_values("lo", ignore_index=True)
+    lo, hi = meta["lo"].to_numpy(float), meta["hi"].to_numpy(float)
+    if not (hi[:-1] < lo[1:]).all():
+        return None
+    return [f"read_parquet({_literal(f)})" for f in meta["f"]]
+
+
+def _add_up(parts: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    """Statistics of disjoint sets of units summed by group (every column is a count or a sum)."""
+    both = pd.concat(parts, ignore_index=True)
+    return both.groupby(keys, as_index=False, dropna=False).sum(min_count=1)
+
+
 def _observed(out: pd.DataFrame, T: int) -> np.ndarray:
     """Groups x periods: True where the group's units have the period (all of them, above 62 periods)."""
     if T > _MAX_PATH_PERIODS:
@@ -557,9 +601,14 @@ def _panel_statistics(runner, outcome, unit, time, cohort, treatment, cluster, u
     row_codes = kind == "cohort" and not (pd.api.types.is_numeric_dtype(combos["v1"])
                                           or pd.api.types.is_datetime64_any_dtype(combos["v1"]))
     shifts = None if cluster else _shifts(combos, columns, cohort_map if kind == "cohort" else None)
-    sql = panel_sql(outcome, unit, time, key, kind, columns, cohort_map, cluster, table=table, row_codes=row_codes,
-                    shifts=shifts)
-    out = run(to_dialect(sql, dialect))
+    parts = _unit_parts(runner, unit)
+    if parts is None:
+        out = run(to_dialect(panel_sql(outcome, unit, time, key, kind, columns, cohort_map, cluster, table=table,
+                                       row_codes=row_codes, shifts=shifts), dialect))
+    else:
+        out = _add_up([run(panel_sql(outcome, unit, time, key, kind, columns, cohort_map, cluster, table=part,
+                                     row_codes=row_codes, shifts=shifts)) for part in parts],
+                      ["k", "pat", "c"] if cluster else ["k", "pat"])
     tot = _totals(out, combos, T, unbalanced)
     if tot["suspect"]:
         # Something is wrong: count every problem per unit (a second scan, only on this path) for the message.
