@@ -77,8 +77,6 @@ def test_indicators_from_the_glob_equal_those_of_the_csv(folders, monkeypatch):
         assert r.progress == pytest.approx(e.progress, rel=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="report.estimate.aggregate_data still loads the data whenever an indicator "
-                                       "has from_data; that condition can go now that series_from_data reads globs")
 def test_a_report_with_from_data_indicators_leaves_the_glob_on_disk(folders, monkeypatch):
     _, glob = folders
     monkeypatch.setattr(Initiative, "read_data", lambda self: pytest.fail("the full frame was loaded"))

@@ -75,8 +75,6 @@ def _exact(folder):
     """The initiative with analytic standard errors: the out-of-core draws are Gaussian, not Mammen multipliers."""
     config = yaml.safe_load((folder / "initiative.yaml").read_text(encoding="utf-8"))
     config["design"]["options"] = {"control": "never", "method": "reg", "n_boot": 0}
-    # An indicator computed from the data needs rows (impact.indicators.series_from_data): such a report loads them.
-    config["indicators"] = [i for i in config.get("indicators") or [] if not i.get("from_data")]
     (folder / "initiative.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return load_initiative(folder)
 

@@ -81,8 +81,9 @@ def aggregate_data(initiative: Initiative) -> AggregateData | None:
 
     That is: ``data.file`` is a glob of Parquet files, the data have a
     cohort column, the headline estimator is one of :data:`OUT_OF_CORE`
-    without covariates, and no indicator is computed from the data. Otherwise
-    None (the report loads the data).
+    without covariates (indicators ``from_data`` come from aggregate queries
+    too: :mod:`impact.scale.series`). Otherwise None (the report loads the
+    data).
     """
     import glob as _glob
 
@@ -92,9 +93,8 @@ def aggregate_data(initiative: Initiative) -> AggregateData | None:
     spec, design = initiative.data_spec, initiative.design
     pattern = str(spec.get("file", ""))
     files = initiative.data_files
-    from_data = any(isinstance(i, dict) and i.get("from_data") for i in initiative.config.get("indicators") or [])
     if (not _glob.has_magic(pattern) or not files or any(f.suffix.lower() != ".parquet" for f in files)
-            or not spec.get("cohort") or spec.get("covariates") or spec.get("panel", True) is False or from_data
+            or not spec.get("cohort") or spec.get("covariates") or spec.get("panel", True) is False
             or design.get("estimator", "twfe") not in OUT_OF_CORE):
         return None
     coded = coded_relation([str(f) for f in files], spec["time"], spec["cohort"], extra={
