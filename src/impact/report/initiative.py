@@ -115,13 +115,19 @@ class Initiative:
     def data_sha256(self) -> str:
         files = self.data_files
         if files == [self.data_path]:
-            return hashlib.sha256(self.data_path.read_bytes()).hexdigest()
+            return _file_sha256(self.data_path)
         # A glob: the hash of each file under its name, so that renaming or changing any part shows.
-        parts = [f"{f.relative_to(self.folder)}\0{hashlib.sha256(f.read_bytes()).hexdigest()}\n" for f in files]
+        parts = [f"{f.relative_to(self.folder)}\0{_file_sha256(f)}\n" for f in files]
         return hashlib.sha256("".join(parts).encode()).hexdigest()
 
     def config_sha256(self) -> str:
         return hashlib.sha256((self.folder / "initiative.yaml").read_bytes()).hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    """SHA-256 of a file read in blocks: a 10 GB administrative extract is never held in memory."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _unknown_keys(section: dict, allowed: set, where: str) -> list[str]:
