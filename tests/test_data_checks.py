@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impact.data import (check_alpha, check_choice, check_columns, check_fraction, check_int, check_numeric,
-                         read_table, validate_panel)
+from impact.data import (check_alpha, check_choice, check_columns, check_complete, check_finite, check_fraction,
+                         check_int, check_numeric, read_table, validate_panel)
 from impact.errors import ConfigError, DataError
 
 FRAME = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "id": [1, 1, 2, 2], "t": [1, 2, 1, 2], "x": [0.5, 0.1, 0.2, 0.3]})
@@ -57,6 +57,14 @@ def test_the_entry_point_reports_the_argument_not_a_type_error():
         validate_panel(FRAME, 5, "id", "t")
     with pytest.raises(ConfigError, match=r"^covariates must be column names"):
         validate_panel(FRAME, "y", "id", "t", covariates=[1, "x"])
+
+
+@pytest.mark.parametrize("check", [check_numeric, check_finite, check_complete])
+def test_the_column_checks_name_a_missing_or_mistyped_column(check):
+    with pytest.raises(DataError, match=r"^unit column 'idd' not found; did you mean 'id'\?"):
+        check(FRAME, "idd", "unit")
+    with pytest.raises(ConfigError, match=r"^unit must be a column name \(a string\), got 0 \(int\)"):
+        check(FRAME, 0, "unit")
 
 
 # --------------------------------------------------------------------------- numbers and choices

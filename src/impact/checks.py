@@ -167,6 +167,7 @@ def check_numeric(data: pd.DataFrame, column: str, role: str = "outcome") -> Non
     As :func:`read_table` does for files, the reading is decided for the whole column: commas are thousands
     separators only when every cell holding one is a number grouped that way.
     """
+    check_columns(data, **{role: column})
     series = data[column]
     if pd.api.types.is_bool_dtype(series):
         raise DataError(f"{role} column {column!r} holds True/False values; convert it to 0/1 numbers "
@@ -241,6 +242,7 @@ def check_finite(data: pd.DataFrame, column: str, role: str = "outcome") -> None
     then iterates without converging) or poisons a mean; missing values are
     handled elsewhere (dropped with a warning, or refused).
     """
+    check_columns(data, **{role: column})
     values = data[column].to_numpy(dtype=float, na_value=np.nan)
     bad = np.isinf(values)
     if bad.any():
@@ -252,6 +254,7 @@ def check_finite(data: pd.DataFrame, column: str, role: str = "outcome") -> None
 
 def check_complete(data: pd.DataFrame, column: str, role: str) -> None:
     """Raise :class:`DataError` naming the rows where an identifier column (unit, time) is missing."""
+    check_columns(data, **{role: column})
     missing = np.array(pd.isna(data[column]), dtype=bool)
     if data[column].dtype == object or pd.api.types.is_string_dtype(data[column]):
         # Blank cells count as missing; decided on the distinct values, then mapped back to the rows.
