@@ -100,7 +100,8 @@ def test_fractions_refuse_strings_too():
     ("200", r"n_sims must be an integer \(got '200'\); write n_sims=200 without quotes"),
     (200.0, r"n_sims must be an integer \(got 200.0\); write n_sims=200$"),
     (5.0, r"n_sims must be an integer \(got 5.0\); give a whole number of at least 100$"),
-    (True, r"n_sims must be an integer \(got True\); give a whole number of at least 100 \(True/False is not a count\)"),
+    (True, r"n_sims must be an integer \(got True\); give a whole number of at least 100 "
+           r"\(True/False is not a count\)"),
     (np.bool_(True), r"n_sims must be an integer \(got True\)"),
     (np.nan, r"n_sims must be an integer \(got nan\)"),
     ("1e3", r"n_sims must be an integer \(got '1e3'\); give a whole number"),
