@@ -105,6 +105,8 @@ def test_fractions_refuse_strings_too():
     (np.bool_(True), r"n_sims must be an integer \(got True\)"),
     (np.nan, r"n_sims must be an integer \(got nan\)"),
     ("1e3", r"n_sims must be an integer \(got '1e3'\); give a whole number"),
+    ("+-500", r"n_sims must be an integer \(got '\+-500'\); give a whole number"),
+    ("5\u00b2", r"n_sims must be an integer \(got '5\u00b2'\); give a whole number"),
     (99, r"n_sims must be at least 100 \(got 99\)"),
 ])
 def test_integers_refuse_bools_strings_and_floats(value, message):

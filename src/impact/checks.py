@@ -12,6 +12,7 @@ from __future__ import annotations
 import decimal
 import difflib
 import numbers
+import re
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -335,7 +336,7 @@ def check_int(name: str, value, minimum: int | None = None) -> int:
         number = _number(value)
         text = value.strip() if isinstance(value, str) else ""
         whole, how = ((int(number), "") if number is not None and number.is_integer() else
-                      (int(text), " without quotes") if text.lstrip("+-").isdigit() else (None, ""))
+                      (int(text), " without quotes") if re.fullmatch(r"[+-]?[0-9]+", text) else (None, ""))
         want = "a whole number" + (f" of at least {minimum}" if minimum is not None else "")
         fix = (f"write {name}={whole}{how}" if whole is not None and (minimum is None or whole >= minimum) else
                f"give {want}" + (" (True/False is not a count)" if _is_bool(value) else ""))
