@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -176,8 +177,10 @@ def trends_figure(initiative, frame: pd.DataFrame, lang: str):
     if start is not None and 0 < start < scale.n:
         before, after = shown.timestamps([start - 1, start])
         ax.axvline(before + (after - before) / 2, color="grey", ls=":", lw=1)
-    ax.set_xlabel(spec["time"])
-    ax.set_ylabel(spec.get("outcome_label") or spec["outcome"])
+    # A calendar axis speaks for itself in every language; plain period numbers are named by their column.
+    ax.set_xlabel("" if shown.base != "int" else spec["time"])
+    # Long labels ("new APA applications per 1,000 residents aged 75+ (per month)") would run off the figure.
+    ax.set_ylabel(textwrap.fill(str(spec.get("outcome_label") or spec["outcome"]), 38))
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig, n_masked
