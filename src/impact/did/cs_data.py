@@ -174,10 +174,11 @@ def _sorted_panel(data: pd.DataFrame, unit: str, time: str, cohort: str):
     if not ((tb.reshape(n_units, n_periods) == tb[:n_periods]).all() and (cmat == cmat[:, :1]).all()):
         return None
     try:
-        scale, tcode, _ = period_codes(data.iloc[:n_periods], time)
+        scale, tcode, _ = period_codes(data[time].iloc[:n_periods].to_frame(), time)
         if not np.array_equal(tcode, np.arange(len(scale.labels))):  # a gap in the calendar: general path
             return None
-        unit_cohort = cohort_codes(data.iloc[::n_periods], cohort, scale)
+        # One row per unit, of the cohort column only (a wide frame's other columns are not copied).
+        unit_cohort = cohort_codes(data[cohort].iloc[::n_periods].to_frame(), cohort, scale)
     except DataError:
         return None
     return scale.labels, first, unit_cohort
