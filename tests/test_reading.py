@@ -114,3 +114,13 @@ def test_options_pandas_refuses_are_named_as_options(tmp_path):
         read_table(path, foo=1)
     with pytest.raises(DataError, match=r"re-export it, and the options passed \(usecols=\['zzz'\]\)"):
         read_table(path, usecols=["zzz"])
+
+
+def test_a_leading_zero_never_groups_thousands(tmp_path):
+    # "0,125" is a decimal comma (a thousand is never written with a leading 0): read as 125 it would be a wrong
+    # answer; the column stays text, which the estimators' numeric check then explains.
+    path = tmp_path / "zero.csv"
+    path.write_text('u,y\na,"0,125"\nb,"1,250"\n', encoding="utf-8")
+    assert read_table(path)["y"].tolist() == ["0,125", "1,250"]
+    path.write_text('u;y\na;0.125\nb;1.250\n', encoding="utf-8")
+    assert read_table(path)["y"].tolist() == [0.125, 1.25]

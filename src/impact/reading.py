@@ -116,9 +116,10 @@ def _to_number(text: pd.Series, decimal: str) -> pd.Series:
 
 
 #: Numbers whose thousands are grouped by the mark that is not the decimal one: 1,234.5 (decimal point) or
-#: 1.234,5 (decimal comma). Groups of exactly three digits, so 12,5 or 1.5 never match.
-_GROUPED = {".": re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$"),
-            ",": re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?$")}
+#: 1.234,5 (decimal comma). Groups of exactly three digits after a first group that does not start with 0, so
+#: 12,5, 1.5 and 0,125 (a decimal comma, never a thousand) never match.
+_GROUPED = {".": re.compile(r"^[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$"),
+            ",": re.compile(r"^[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?$")}
 
 
 def _grouped_numbers(text: pd.Series, numbers: pd.Series, decimal: str) -> pd.Series:
