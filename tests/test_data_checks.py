@@ -281,3 +281,18 @@ def test_an_estimator_reports_thousands_separators():
     with pytest.raises(DataError, match=r"outcome column 'y' must be numeric .*thousands separators such as "
                                         r"'1,234.5' \(rows 0, 1, 3\); remove the separators"):
         validate_panel(data, "y", "id", "t")
+
+
+@pytest.mark.parametrize("name", ["event_study", "sun_abraham", "imputation", "bacon_decomposition"])
+def test_an_estimator_given_no_cohort_says_what_the_column_holds(name):
+    import sys
+    from pathlib import Path
+
+    import impact.did as did
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from sim_staggered import staggered_panel
+
+    df = staggered_panel(seed=1, n_units=30, n_periods=5, cohorts=(0, 3))
+    with pytest.raises(ConfigError, match=rf"{name} needs cohort=: name the column holding each unit's first treated"):
+        getattr(did, name)(df, "y", "id", "t", None)

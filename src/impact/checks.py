@@ -23,6 +23,7 @@ from impact.reading import MISSING_TOKENS, _grouped_numbers, _to_number
 
 __all__ = [
     "show",
+    "check_given",
     "check_columns",
     "check_numeric",
     "check_finite",
@@ -122,6 +123,28 @@ def _column_names(data: pd.DataFrame, role: str, names) -> list[str]:
         fix = (f"name {'columns' if several else 'a column'} as text; the columns are "
                + ", ".join(repr(str(c)) for c in data.columns[:10]) + (", ..." if len(data.columns) > 10 else ""))
     raise ConfigError(f"{role} must be {what}, got {got}; {fix}")
+
+
+#: What each column role holds, for the message when an estimator that needs it is given None.
+_ROLE_HINTS = {
+    "cohort": "the column holding each unit's first treated period (0 or empty for units never treated)",
+    "treatment": "the 0/1 column that is 1 where a unit is treated in a period",
+    "outcome": "the column of the outcome to compare",
+    "unit": "the column identifying units (cities, people...)",
+    "time": "the column of periods",
+}
+
+
+def check_given(estimator: str, **roles) -> None:
+    """Raise :class:`ConfigError` for a column role an estimator needs but was given as None.
+
+    ``check_given("event_study", cohort=None)`` says what the column must hold,
+    instead of a TypeError from deep inside the estimator.
+    """
+    for role, name in roles.items():
+        if name is None:
+            raise ConfigError(f"{estimator} needs {role}=: name {_ROLE_HINTS.get(role, 'a column')} "
+                              f"(got {role}=None)")
 
 
 def check_columns(data: pd.DataFrame, **roles: str | Sequence[str] | None) -> None:

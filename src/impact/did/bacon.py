@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from impact.checks import check_given
 from impact.data import validate_panel
 from impact.did._ols import absorbed_ols
 from impact.errors import DataError
@@ -142,6 +143,7 @@ def bacon_decomposition(data: pd.DataFrame, outcome: str, unit: str, time: str, 
     >>> bool(np.isclose((res.to_frame().weight * res.to_frame().estimate).sum(), res.estimate))
     True
     """
+    check_given("bacon_decomposition", cohort=cohort)
     panel = validate_panel(data, outcome, unit, time, cohort=cohort, require_untreated=False)
     if not panel.balanced:
         raise DataError(

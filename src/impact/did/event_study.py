@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from impact.checks import check_given
 from impact.data import check_alpha, check_columns, check_int, validate_panel
 from impact.did._ols import absorbed_ols
 from impact.errors import ConfigError, EstimationError
@@ -114,6 +115,7 @@ def event_study(
     heterogeneous treatment effects. *Journal of Econometrics* 225(2), 175-199.
     https://doi.org/10.1016/j.jeconom.2020.09.006
     """
+    check_given("event_study", cohort=cohort)
     if is_out_of_core(data):  # files, a DuckDB relation or statistics: exact from per-cohort statistics
         from impact.scale import estimators
         return estimators.event_study(data, outcome, unit, time, cohort, window, reference, cluster,

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from impact.checks import check_given
 from impact.data import check_alpha, check_columns, check_int, show, validate_panel
 from impact.did._args import accepts_r_names
 from impact.did.diagnostics import _pretrend
@@ -164,6 +165,7 @@ def imputation(
             "untreated periods outside the window: choose them with window=(lo, hi)"
         )
     win = _check_window(window, reference)
+    check_given("imputation", cohort=cohort)
     panel = validate_panel(data, outcome, unit, time, cohort=cohort, require_untreated=False)
     cluster = cluster or unit
     check_columns(panel.data, cluster=cluster)

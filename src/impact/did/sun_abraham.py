@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from impact.checks import check_given
 from impact.data import check_alpha, check_choice, check_columns, check_int, show, validate_panel
 from impact.did._ols import absorbed_ols
 from impact.did.event_study import _check_window
@@ -152,6 +153,7 @@ def sun_abraham(
     if reference >= 0:
         raise ConfigError(f"reference must be a pre-treatment event time such as -1 (got {reference})")
     win = _check_window(window, reference)
+    check_given("sun_abraham", cohort=cohort)
     panel = validate_panel(data, outcome, unit, time, cohort=cohort, require_untreated=False)
     cluster = cluster or unit
     check_columns(panel.data, cluster=cluster)
