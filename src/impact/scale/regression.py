@@ -24,7 +24,7 @@ from impact.results import EffectResult, EventStudyResult, headline, tidy_terms
 from impact.scale.calendar import observed_columns
 from impact.scale.groups import Groups, known_fields, merge_groups
 from impact.scale.stats import CellStats, as_panel_stats, cell_statistics
-from impact.scale.unbalanced_fe import common_pattern, exact_fit, fe_fit, invert_design, pattern_groups
+from impact.scale.unbalanced_fe import common_pattern, crv_meat, exact_fit, fe_fit, invert_design, pattern_groups
 
 __all__ = ["twfe", "event_study", "two_by_two"]
 
@@ -61,16 +61,7 @@ def _fe_ols(gr: Groups, X: np.ndarray, names: list[str]) -> _Fit:
     beta = xtx_inv @ np.einsum("g,gtk,gt->k", n, Xd, gr.mean)
     y_t = w @ gr.mean
     c = -np.einsum("gtk,t->gk", Xd, y_t) - np.einsum("gtk,gtl,l->gk", Xd, Xd, beta)
-    if gr.cl_index is not None:
-        rows = np.einsum("rt,rtk->rk", gr.cl_sum, Xd[gr.cl_pos]) + gr.cl_n[:, None] * c[gr.cl_pos]
-        S = cluster_sums(rows, gr.cl_index)
-        meat = S.T @ S
-        n_cl = int(gr.cl_index.max()) + 1
-    else:
-        S = None
-        e = np.einsum("gtk,gt->gk", Xd, gr.mean) + c
-        meat = np.einsum("g,gtk,gts,gsl->kl", n, Xd, gr.cov, Xd) + np.einsum("g,gk,gl->kl", n, e, e)
-        n_cl = int(N)
+    meat, S, n_cl = crv_meat(n, Xd, c, gr.mean, gr.cov, gr.cl_sum, gr.cl_pos, gr.cl_n, gr.cl_index)
     # Residual sum of squares, to refuse an exact fit as absorbed_ols does.
     ssr = _residual_ss(gr, Xd, beta, y_t)
     if exact_fit(ssr, _total_ss(gr)):

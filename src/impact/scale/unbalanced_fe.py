@@ -233,17 +233,8 @@ def fe_fit(pg: PatternGroups, X: np.ndarray, names: list[str]) -> UnbalancedFit:
     beta = xtx_inv @ np.einsum("g,gtk,gt->k", n, A, pg.mean)
     fitted = gamma_y[None] + Z @ beta
     c = -np.einsum("gtk,gt->gk", A, fitted)
-    if pg.cl_index is not None:
-        rows = np.einsum("rt,rtk->rk", pg.cl_sum, A[pg.cl_group]) + pg.cl_n[:, None] * c[pg.cl_group]
-        S = cluster_sums(rows, pg.cl_index)
-        meat = S.T @ S
-        n_cl = int(pg.cl_index.max()) + 1
-    else:
-        S = None
-        e = np.einsum("gtk,gt->gk", A, pg.mean) + c
-        CA = np.matmul(pg.cov, A)  # per group C_g A_g; a four-operand einsum would not be contracted pairwise
-        meat = np.einsum("g,gtk,gtl->kl", n, A, CA) + np.einsum("g,gk,gl->kl", n, e, e)
-        n_cl = int(round(float(n.sum())))
+    meat, S, n_cl = crv_meat(n, A, c, pg.mean, pg.cov, pg.cl_sum, pg.cl_group, pg.cl_n, pg.cl_index)
+    if S is None:
         _refuse_exact_fit(pg, o, p, fitted, nobs)
     K = X.shape[2] + fe_dof(o, n, pg.cl_index, pg.cl_group)
     if nobs - K <= 0:
@@ -253,6 +244,23 @@ def fe_fit(pg: PatternGroups, X: np.ndarray, names: list[str]) -> UnbalancedFit:
     factor = n_cl / (n_cl - 1) * (nobs - 1) / (nobs - K)
     scores = None if S is None else np.sqrt(factor) * S @ xtx_inv
     return UnbalancedFit(beta, factor * xtx_inv @ meat @ xtx_inv, n_cl, nobs, scores)
+
+
+def crv_meat(n, A, c, mean, cov, cl_sum, cl_group, cl_n, cl_index):
+    """The CRV1 meat from group statistics, the cluster scores (None for unit clusters) and the number of clusters.
+
+    A unit of group ``g`` has the score ``A_g' y + c_g`` (``A`` groups x periods x regressors, unobserved periods
+    zero); summed over a cluster's cells, from their outcome sums ``cl_sum`` and counts ``cl_n``; with units as
+    clusters, its cross-products follow from the group's mean and covariance.
+    """
+    if cl_index is not None:
+        rows = np.einsum("rt,rtk->rk", cl_sum, A[cl_group]) + cl_n[:, None] * c[cl_group]
+        S = cluster_sums(rows, cl_index)
+        return S.T @ S, S, int(cl_index.max()) + 1
+    e = np.einsum("gtk,gt->gk", A, mean) + c
+    CA = np.matmul(cov, A)  # per group C_g A_g; a four-operand einsum would not be contracted pairwise
+    meat = np.einsum("g,gtk,gtl->kl", n, A, CA) + np.einsum("g,gk,gl->kl", n, e, e)
+    return meat, None, int(round(float(n.sum())))
 
 
 def invert_design(xtx: np.ndarray, names: list[str], nobs: int) -> np.ndarray:
