@@ -109,7 +109,7 @@ class _Workers:
 
 def _remove_partial_files(folder: Path, pid: int) -> None:
     """The temporary summary and notebook of a killed worker (named after its pid by :mod:`execute`)."""
-    for pattern in (f".summary.{pid}-*.partial.json", f".report.{pid}-*.ipynb.tmp"):
+    for pattern in (f".summary.{pid}-*.partial.json", f".report.{pid}-*.partial.ipynb"):
         for path in folder.glob(pattern):
             path.unlink(missing_ok=True)
 

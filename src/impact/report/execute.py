@@ -259,7 +259,7 @@ def _run_one(folder: Path, out_dir: Path, lang, force, seed, cell_timeout, pdf, 
     # Names of this run only: a run left behind by a killed batch may still be writing into the same folder.
     run = f"{os.getpid()}-{time.time_ns()}"
     summary_tmp = out / f".summary.{run}.partial.json"
-    notebook_tmp = out / f".report.{run}.ipynb.tmp"
+    notebook_tmp = out / f".report.{run}.partial.ipynb"  # papermill warns about names not ending in .ipynb
     try:
         return _execute(initiative, out, lang, seed, cell_timeout, pdf, key, started, summary_tmp, notebook_tmp,
                         notebook)
