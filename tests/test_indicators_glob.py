@@ -98,3 +98,23 @@ def test_validate_finds_a_misspelt_from_data_column_in_the_parquet_schema(folder
                                   "did you mean 'delay_days'?")
     assert problems[1].startswith("indicators[0].from_data.weight: column 'beneficiaries' not found")
     assert len(problems) == 2
+
+
+def test_periods_follow_the_calendar_not_the_text(tmp_path):
+    # Months written MM/YYYY sort as text with January 2024 before November 2023: the latest value would be
+    # December's. Both paths put them in time order; in memory one month written two ways is one period.
+    from impact.errors import DataError
+    from impact.indicators import series_from_data
+
+    df = pd.DataFrame({"t": ["11/2023", "12/2023", "01/2024", "02/2024"] * 2, "y": np.arange(8.0)})
+    df.to_parquet(tmp_path / "m.parquet")
+    for data in (df, str(tmp_path / "m.parquet")):
+        got = series_from_data(data, "y", time="t")
+        assert got["date"].tolist() == ["11/2023", "12/2023", "01/2024", "02/2024"]
+        assert got["value"].tolist() == [2.0, 3.0, 4.0, 5.0]
+    mixed = pd.DataFrame({"t": ["2023-07", "07/2023", "2023-08", "08/2023"], "y": [1.0, 3.0, 5.0, 7.0]})
+    got = series_from_data(mixed, "y", time="t")
+    assert got["value"].tolist() == [2.0, 6.0] and got["n"].tolist() == [2, 2]
+    mixed.to_parquet(tmp_path / "mixed.parquet")
+    with pytest.raises(DataError, match="writes one period in two ways"):
+        series_from_data(str(tmp_path / "mixed.parquet"), "y", time="t")

@@ -7,6 +7,7 @@ import pandas as pd
 
 from impact.data import check_choice, check_columns, check_numeric
 from impact.errors import ConfigError, DataError
+from impact.periods import infer_scale
 from impact.indicators import DATA_STATISTICS, UNITS, parse_date
 
 __all__ = ["series_from_data"]
@@ -58,7 +59,8 @@ def series_from_data(
     Notes
     -----
     Missing values of ``column`` are left out; infinite values are refused.
-    Periods are the distinct values of ``time`` as written, in their sorted order.
+    Periods are those of ``time`` on its calendar (:mod:`impact.periods`), in time order; one period
+    written two ways (``2023-07``, ``07/2023``) is one period.
     """
     from impact.scale.source import is_out_of_core
 
@@ -79,6 +81,12 @@ def series_from_data(
 
         out = series_statistics(data, column, time=time, statistic=statistic, units=units, group=group,
                                 dates=dates, weight=weight)
+        if dates is None and len(out):
+            codes = _calendar_codes(out["date"], time)
+            if len(np.unique(codes)) < len(codes):
+                raise DataError(f"time column {time!r} writes one period in two ways (e.g. 2023-07 and 07/2023); "
+                                "write every period one way in the files")
+            out = out.iloc[np.argsort(codes, kind="stable")].reset_index(drop=True)
         return _labels_read_as_dates(out, time, dates)
     check_columns(data, indicator=column, time=time, dates=dates, weight=weight, group=group)
     check_numeric(data, column, "indicator")
@@ -94,11 +102,16 @@ def series_from_data(
                         "leave missing values empty or correct them")
     frame = frame.loc[frame[column].notna()]
     label_col = dates or time
-    grouped = frame.groupby(time, sort=True)
+    # Periods in calendar order, one per period however it is written (07/2023 before 01/2024, 2023-07 with
+    # 07/2023); with a dates column, the time column holds codes that sort as they are.
+    key = time if dates is not None else "_period"
+    if dates is None:
+        frame = frame.assign(_period=_calendar_codes(frame[time], time))
+    grouped = frame.groupby(key, sort=True)
     if weight is not None:
         w = frame[weight].to_numpy(dtype=float)
-        sums = pd.DataFrame({"wy": w * frame[column].to_numpy(dtype=float), "w": w, time: frame[time]})
-        totals = sums.groupby(time, sort=True)[["wy", "w"]].sum()
+        sums = pd.DataFrame({"wy": w * frame[column].to_numpy(dtype=float), "w": w, key: frame[key]})
+        totals = sums.groupby(key, sort=True)[["wy", "w"]].sum()
         if (totals["w"] <= 0).any():
             raise DataError(f"weight column {weight!r} sums to zero or less in some period; check the weights")
         value = totals["wy"] / totals["w"]
@@ -111,6 +124,12 @@ def series_from_data(
     out = pd.DataFrame({"date": labels.to_numpy(), "value": value.to_numpy(dtype=float),
                         "n": grouped.size().to_numpy()})
     return _labels_read_as_dates(out, time, dates)
+
+
+def _calendar_codes(values: pd.Series, time: str) -> np.ndarray:
+    """Each value's period on the column's calendar (:mod:`impact.periods`), so that periods sort in time."""
+    values = pd.Series(values).reset_index(drop=True)
+    return infer_scale(values, time).codes(values, "time", time)
 
 
 def _row_mask(data: pd.DataFrame, mask, units: str, group: str | None) -> np.ndarray | None:
