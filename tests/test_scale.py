@@ -418,3 +418,29 @@ def test_progress_is_tracked_but_only_our_bar_is_drawn(panel_file):
     finally:
         con.close()
     assert got == (True, False)
+
+
+def test_a_jupyter_kernel_that_refuses_progress_settings_still_scans(panel_file, monkeypatch):
+    # DuckDB in a Jupyter kernel without ipywidgets refuses SET enable_progress_bar (the report notebooks ran
+    # into it): the settings are skipped, the bar shows the elapsed time only, the estimate is unchanged.
+    import duckdb
+
+    df, path = panel_file
+    real = duckdb.connect
+
+    class Refusing:
+        def __init__(self, con):
+            self._con = con
+
+        def execute(self, sql, *args):
+            if "progress_bar" in sql and sql.lstrip().upper().startswith("SET"):
+                raise duckdb.InvalidInputException("Could not change the progress bar setting because: "
+                                                   "'required package 'ipywidgets' is missing'")
+            return self._con.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(self._con, name)
+
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: Refusing(real(*a, **k)))
+    got = callaway_santanna(source(path, progress=True), "y", "id", "t", "g", n_boot=0)
+    assert got.estimate == pytest.approx(callaway_santanna(df, "y", "id", "t", "g", n_boot=0).estimate, abs=1e-10)

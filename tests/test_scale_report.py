@@ -148,3 +148,18 @@ def test_the_cache_key_sees_glob_parts_in_subfolders_without_reading_big_ones(gl
     stat = part.stat()
     os.utime(part, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
     assert execute.cache_key(folder, "en") != big
+
+
+@pytest.mark.slow
+def test_a_whole_report_from_the_glob_runs_in_its_notebook_kernel(glob_initiative, tmp_path):
+    # The report notebook runs in a Jupyter kernel, where DuckDB behaves differently (it refused the progress
+    # settings there): run the real thing, as impact run does, and read its summary.
+    import json
+
+    from impact.report.batch import run_batch
+
+    folder, _ = glob_initiative
+    run_batch([str(folder)], str(tmp_path / "out"), lang="fr", jobs=1)
+    record = json.loads((tmp_path / "out" / "rsa-first-appointment" / "summary.json").read_text(encoding="utf-8"))
+    assert record["status"] == "ok", record.get("error")
+    assert record["estimate"] == pytest.approx(-64.0722, abs=1e-4)

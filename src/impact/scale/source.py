@@ -82,9 +82,13 @@ class Source:
         # Aggregating does not need input order; dropping it lets DuckDB stream and spill freely.
         con.execute("SET preserve_insertion_order = false")
         # Progress tracking on (off by default outside a terminal, which left the tqdm bar of _with_progress at
-        # 0 %), DuckDB's own printed bar off: the tqdm bar is the one shown.
-        con.execute("SET enable_progress_bar = true")
-        con.execute("SET enable_progress_bar_print = false")
+        # 0 %), DuckDB's own printed bar off: the tqdm bar is the one shown. In a Jupyter kernel without
+        # ipywidgets DuckDB refuses both settings; the bar then shows the elapsed time only.
+        for setting in ("enable_progress_bar_print = false", "enable_progress_bar = true"):
+            try:
+                con.execute(f"SET {setting}")
+            except duckdb.Error:
+                break
         if self.threads:
             con.execute(f"SET threads = {int(self.threads)}")
         reader = "read_parquet" if self.format == "parquet" else "read_csv_auto"
@@ -166,6 +170,7 @@ def _with_progress(con, sql: str, progress: bool | None, label: str) -> pd.DataF
         except BaseException as exc:  # re-raised in the caller's thread
             box["err"] = exc
 
+    tracked = _tracks_progress(con)  # asked before the query runs: a connection runs one statement at a time
     worker = threading.Thread(target=run, daemon=True)
     start = _time.perf_counter()
     worker.start()
@@ -175,17 +180,28 @@ def _with_progress(con, sql: str, progress: bool | None, label: str) -> pd.DataF
         if bar is None and (progress or _time.perf_counter() - start > _PROGRESS_AFTER_S) and worker.is_alive():
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=100, desc=f"scanning {label}", unit="%", leave=False)
-        if bar is not None:
+            bar = tqdm(total=100 if tracked else None, desc=f"scanning {label}", unit="%", leave=False,
+                       bar_format=None if tracked else "{desc}: {elapsed}")
+        if bar is not None and bar.total:
             pct = con.query_progress()
             if pct is not None and pct >= 0:
                 bar.n = min(100.0, round(float(pct), 1))
                 bar.refresh()
+        elif bar is not None:
+            bar.refresh()
     if bar is not None:
         bar.close()
     if "err" in box:
         raise box["err"]
     return box["out"]
+
+
+def _tracks_progress(con) -> bool:
+    """Whether DuckDB estimates this connection's progress (it may refuse to, see Source.connect)."""
+    try:
+        return bool(con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0])
+    except Exception:  # a connection that cannot say (another engine's): no percentage shown
+        return False
 
 
 def _check_csv_rows(paths) -> None:
