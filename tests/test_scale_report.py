@@ -111,6 +111,10 @@ def test_a_report_from_the_glob_runs_on_aggregate_queries(glob_initiative, tmp_p
         assert results[name].se == pytest.approx(mem_results[name].se, abs=1e-10)
     table = comparison_table(results).set_index("estimator")
     assert table.loc[["sun_abraham", "imputation"], "estimate"].isna().all()
+    assert table.loc[["sun_abraham", "imputation"], "skipped"].all() and not table["skipped"].drop(
+        ["sun_abraham", "imputation"]).any()
+    html = S.estimates_table(comparison_table(results), "fr", headline=ini.design["estimator"])
+    assert html.count("demande les données individuelles (fichiers lus hors mémoire)") == 2
     assert any(note.startswith("Non estimés") and "Sun" in note for note in head.notes)
     # The figure's lines and the design table are those of the CSV.
     fig, masked = S.trends_figure(ini, agg, "fr")

@@ -331,7 +331,7 @@ def run_all(initiative: Initiative, data: pd.DataFrame | AggregateData, lang: st
                 names=", ".join(method_name(n, lang) for n in skipped), files=initiative.data_spec.get("file"))
             results[main] = replace(results[main], notes=tuple(results[main].notes) + (note,))
             for name in skipped:
-                results[name] = ConfigError(note)
+                results[name] = NeedsRows(note)
     for name in design.get("robustness") or []:
         if name in results:
             continue
@@ -344,14 +344,21 @@ def run_all(initiative: Initiative, data: pd.DataFrame | AggregateData, lang: st
     return results
 
 
+class NeedsRows(ConfigError):
+    """A robustness estimator left out because the data were read out of core and it needs their rows."""
+
+
 def comparison_table(results: dict) -> pd.DataFrame:
-    """One row per estimator: estimate, standard error, interval, p-value (or the reason it could not run)."""
+    """One row per estimator: estimate, standard error, interval, p-value (or the reason it could not run).
+
+    ``skipped`` is True for an estimator left out because it needs the rows of data read out of core.
+    """
     rows = []
     for name, res in results.items():
         if isinstance(res, Exception):
             rows.append({"estimator": name, "estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan,
-                         "pvalue": np.nan, "note": str(res).splitlines()[0]})
+                         "pvalue": np.nan, "note": str(res).splitlines()[0], "skipped": isinstance(res, NeedsRows)})
         else:
             rows.append({"estimator": name, "estimate": res.estimate, "se": res.se, "ci_low": res.ci_low,
-                         "ci_high": res.ci_high, "pvalue": res.pvalue, "note": res.method})
+                         "ci_high": res.ci_high, "pvalue": res.pvalue, "note": res.method, "skipped": False})
     return pd.DataFrame(rows)

@@ -189,11 +189,13 @@ def trends_figure(initiative, frame: pd.DataFrame, lang: str):
 def estimates_table(table: pd.DataFrame, lang: str, digits: int = 2, headline: str | None = None) -> str:
     """HTML table of the comparison of estimators (from ``report.estimate.comparison_table``).
 
-    Estimators are named in words; one that could not run on these data says so.
+    Estimators are named in words; one that could not run on these data says so, and one left out because
+    it needs the rows of data read out of core says that.
     """
     rows = [
         {"name": method_name(r.estimator, lang), "ok": bool(np.isfinite(r.estimate)), "headline": r.estimator == headline,
-         "estimate": r.estimate, "se": r.se, "ci_low": r.ci_low, "ci_high": r.ci_high, "pvalue": r.pvalue}
+         "estimate": r.estimate, "se": r.se, "ci_low": r.ci_low, "ci_high": r.ci_high, "pvalue": r.pvalue,
+         "skipped": bool(getattr(r, "skipped", False))}
         for r in table.itertuples()
     ]
     return render("estimates.html.j2", lang, rows=rows, digits=digits)
