@@ -231,3 +231,19 @@ def test_the_command_line_starts_without_importing_nbformat():
     code = "import sys, impact.cli; impact.cli.build_parser(); print('nbformat' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_event_time_reads_months_when_data_periods_gives_the_calendar():
+    from types import SimpleNamespace
+
+    from impact.report.initiative import load_initiative
+    from impact.report.sections import event_time_label
+
+    root = Path(__file__).resolve().parents[1] / "data" / "initiatives"
+    integer_periods = SimpleNamespace(time_unit="period")
+    rsa = load_initiative(root / "rsa-first-appointment")  # integer months with data.periods
+    assert event_time_label(rsa, integer_periods, "fr") == "mois depuis l'adoption"
+    assert event_time_label(rsa, integer_periods, "en") == "months since adoption"
+    waves = load_initiative(root / "co-created-service")  # integer waves, no calendar
+    assert event_time_label(waves, integer_periods, "en") == "periods since adoption"
+    assert event_time_label(waves, SimpleNamespace(time_unit="quarter"), "fr") == "trimestres depuis l'adoption"

@@ -39,6 +39,7 @@ __all__ = [
     "design_table",
     "trends_figure",
     "estimates_table",
+    "event_time_label",
     "pretrend",
     "build_appraisal",
     "appraisal_table",
@@ -184,6 +185,18 @@ def trends_figure(initiative, frame: pd.DataFrame, lang: str):
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig, n_masked
+
+
+def event_time_label(initiative, result, lang: str) -> str:
+    """The event-study axis title: ``months since adoption`` also when integer periods get their calendar
+    from ``data.periods`` (the result itself only knows integers)."""
+    from impact.periods import period_text, unit_name
+
+    unit = getattr(result, "time_unit", "period")
+    periods = initiative.data_spec.get("periods")
+    if unit == "period" and isinstance(periods, dict) and periods.get("frequency"):
+        unit = str(periods["frequency"])
+    return period_text("event_time", lang, unit=unit_name(unit, lang))
 
 
 def estimates_table(table: pd.DataFrame, lang: str, digits: int = 2, headline: str | None = None) -> str:
