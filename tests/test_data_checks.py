@@ -283,7 +283,8 @@ def test_an_estimator_reports_thousands_separators():
         validate_panel(data, "y", "id", "t")
 
 
-@pytest.mark.parametrize("name", ["event_study", "sun_abraham", "imputation", "bacon_decomposition"])
+@pytest.mark.parametrize("name", ["callaway_santanna", "event_study", "sun_abraham", "imputation",
+                                  "bacon_decomposition"])
 def test_an_estimator_given_no_cohort_says_what_the_column_holds(name):
     import sys
     from pathlib import Path
@@ -296,3 +297,24 @@ def test_an_estimator_given_no_cohort_says_what_the_column_holds(name):
     df = staggered_panel(seed=1, n_units=30, n_periods=5, cohorts=(0, 3))
     with pytest.raises(ConfigError, match=rf"{name} needs cohort=: name the column holding each unit's first treated"):
         getattr(did, name)(df, "y", "id", "t", None)
+
+
+@pytest.mark.parametrize("call, role", [
+    (lambda did, df: did.twfe(df, "y", "id", "t", None), "treatment"),
+    (lambda did, df: did.twfe(df, "y", None, "t", "d"), "unit"),
+    (lambda did, df: did.two_by_two(df, "y", None, "post"), "treated"),
+    (lambda did, df: did.callaway_santanna(df, "y", "id", None, "g"), "time"),
+    (lambda did, df: did.event_study(df, None, "id", "t", "g"), "outcome"),
+])
+def test_a_required_column_given_as_none_is_named(call, role):
+    import sys
+    from pathlib import Path
+
+    import impact.did as did
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from sim_staggered import staggered_panel
+
+    df = staggered_panel(seed=1, n_units=30, n_periods=5, cohorts=(0, 3)).assign(post=0)
+    with pytest.raises(ConfigError, match=rf"needs {role}=: name the"):
+        call(did, df)

@@ -132,6 +132,8 @@ _ROLE_HINTS = {
     "outcome": "the column of the outcome to compare",
     "unit": "the column identifying units (cities, people...)",
     "time": "the column of periods",
+    "treated": "the 0/1 column that is 1 for the treated group",
+    "post": "the 0/1 column that is 1 in the periods after the change",
 }
 
 

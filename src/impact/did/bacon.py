@@ -143,7 +143,7 @@ def bacon_decomposition(data: pd.DataFrame, outcome: str, unit: str, time: str, 
     >>> bool(np.isclose((res.to_frame().weight * res.to_frame().estimate).sum(), res.estimate))
     True
     """
-    check_given("bacon_decomposition", cohort=cohort)
+    check_given("bacon_decomposition", outcome=outcome, unit=unit, time=time, cohort=cohort)
     panel = validate_panel(data, outcome, unit, time, cohort=cohort, require_untreated=False)
     if not panel.balanced:
         raise DataError(

@@ -115,7 +115,7 @@ def event_study(
     heterogeneous treatment effects. *Journal of Econometrics* 225(2), 175-199.
     https://doi.org/10.1016/j.jeconom.2020.09.006
     """
-    check_given("event_study", cohort=cohort)
+    check_given("event_study", outcome=outcome, unit=unit, time=time, cohort=cohort)
     if is_out_of_core(data):  # files, a DuckDB relation or statistics: exact from per-cohort statistics
         from impact.scale import estimators
         return estimators.event_study(data, outcome, unit, time, cohort, window, reference, cluster,

@@ -165,7 +165,7 @@ def imputation(
             "untreated periods outside the window: choose them with window=(lo, hi)"
         )
     win = _check_window(window, reference)
-    check_given("imputation", cohort=cohort)
+    check_given("imputation", outcome=outcome, unit=unit, time=time, cohort=cohort)
     panel = validate_panel(data, outcome, unit, time, cohort=cohort, require_untreated=False)
     cluster = cluster or unit
     check_columns(panel.data, cluster=cluster)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from impact.checks import check_given
 from impact.data import check_alpha, check_choice, check_int, show
 from impact.did import aggregate as _agg
 from impact.did.cs_cells import _cells, _controls, _panel_cells, _rc_cells  # noqa: F401 (_controls: scale)
@@ -376,6 +377,7 @@ def callaway_santanna(
     ...                         n_boot=0)                                # doctest: +SKIP
     >>> res.aggregate("dynamic").plot()                                  # doctest: +SKIP
     """
+    check_given("callaway_santanna", outcome=outcome, unit=unit, time=time, cohort=cohort)
     if is_out_of_core(data):  # files, a DuckDB relation or statistics: exact from per-cohort statistics
         from impact.scale import estimators
         return estimators.callaway_santanna(data, outcome, unit, time, cohort, covariates, control, method,

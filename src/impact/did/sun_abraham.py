@@ -153,7 +153,7 @@ def sun_abraham(
     if reference >= 0:
         raise ConfigError(f"reference must be a pre-treatment event time such as -1 (got {reference})")
     win = _check_window(window, reference)
-    check_given("sun_abraham", cohort=cohort)
+    check_given("sun_abraham", outcome=outcome, unit=unit, time=time, cohort=cohort)
     panel = validate_panel(data, outcome, unit, time, cohort=cohort, require_untreated=False)
     cluster = cluster or unit
     check_columns(panel.data, cluster=cluster)

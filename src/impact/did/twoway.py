@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from impact.checks import check_given
 from impact.data import check_alpha, check_columns, check_complete, check_finite, check_numeric, show, validate_panel
 from impact.did._ols import absorbed_ols
 from impact.errors import DataError
@@ -93,6 +94,7 @@ def two_by_two(
     ----------
     Card, D. and Krueger, A. (1994). Minimum wages and employment. *AER* 84(4), 772-793.
     """
+    check_given("two_by_two", outcome=outcome, treated=treated, post=post)
     if is_out_of_core(data):  # files, a DuckDB relation or statistics: exact from cell statistics
         from impact.scale import estimators
         return estimators.two_by_two(data, outcome, treated, post, cluster, covariates, unit=unit, alpha=alpha)
@@ -188,6 +190,7 @@ def twfe(
     Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment timing.
     *Journal of Econometrics* 225(2), 254-277. https://doi.org/10.1016/j.jeconom.2021.03.014
     """
+    check_given("twfe", outcome=outcome, unit=unit, time=time, treatment=treatment)
     if is_out_of_core(data):  # files, a DuckDB relation or statistics: exact from per-path statistics
         from impact.scale import estimators
         return estimators.twfe(data, outcome, unit, time, treatment, cluster, covariates, alpha=alpha)
