@@ -371,7 +371,7 @@ def feedback_table(summary, initiative, lang: str) -> str:
     for (question, stat), sub in rows.groupby(["question", "statistic"], sort=False):
         q = questions[question]
         by_wave = sub.set_index("wave")
-        cells = [esc(f"{q.get('label') or question}: {_stat_name(stat, q, lang)}")]
+        cells = [esc(f"{q.get('label') or question}{L['colon']}{_stat_name(stat, q, lang)}")]
         for w in waves:
             r = by_wave.loc[w] if w in by_wave.index else None
             text = "–" if r is None or r["masked"] else _stat_value(r["estimate"], stat, lang)
@@ -393,7 +393,7 @@ def feedback_table(summary, initiative, lang: str) -> str:
     n_resp = summary.rows.loc[summary.rows["group"].isna()].groupby("wave")["n"].max()
     n_row = "<tr><td>" + esc(L["fb_n"]) + "</td>" + "".join(
         f"<td>{esc(fmt_number(n_resp.get(w, 0), lang, 0))}</td>" for w in waves) + "<td></td></tr>"
-    note = L["fb_design"].format(design=", ".join(f"{k}: {v}" for k, v in summary.design.items()) or "–",
+    note = L["fb_design"].format(design=", ".join(f"{k}{L['colon']}{v}" for k, v in summary.design.items()) or "–",
                                  k=summary.min_cell_size)
     masked = summary.n_masked
     extra = f" {L['masked'].format(n=masked, k=summary.min_cell_size)}" if masked else ""
@@ -414,7 +414,7 @@ def feedback_groups_table(summary, initiative, lang: str) -> str:
     table = rows.pivot_table(index="group", columns=["question", "statistic"], values="estimate", aggfunc="first",
                              dropna=False)
     counts = rows.groupby("group")["n"].max()
-    head = [spec["group"]] + [f"{questions[q].get('label') or q}: {_stat_name(st, questions[q], lang)}"
+    head = [spec["group"]] + [f"{questions[q].get('label') or q}{L['colon']}{_stat_name(st, questions[q], lang)}"
                               for q, st in pairs] + [L["fb_n"]]
     body = []
     for group in sorted(rows["group"].unique()):

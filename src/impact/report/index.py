@@ -72,11 +72,6 @@ def _scale(lo: float, hi: float, width: float = 290.0, left: float = 5.0):
     return lambda v: round(left + width * (v - lo) / ((hi - lo) or 1.0), 2), lo, hi
 
 
-def _colon(lang: str) -> str:
-    # French typography puts a no-break space before a colon ("délai : -25 jours").
-    return "\u00a0: " if lang.split("_")[0] == "fr" else ": "
-
-
 def _effect_row(r: dict, lang: str) -> dict | None:
     est, lo, hi = finite(r.get("estimate")), finite(r.get("ci_low")), finite(r.get("ci_high"))
     if r.get("status") != "ok" or None in (est, lo, hi):
@@ -85,7 +80,7 @@ def _effect_row(r: dict, lang: str) -> dict | None:
     digits = effect_digits(est, lo, hi)
     x, _, _ = _scale(lo, hi)
     return {"lang": lang, "title": r.get("title") or r["id"], "href": _href(r, "report"), "outcome": noun,
-            "colon": _colon(lang),
+            "colon": labels(lang)["colon"],
             "text": f"{fmt_quantity(est, unit, lang, digits)} {fmt_interval(lo, hi, lang, digits)}",
             "x0": x(0.0), "xlo": x(lo), "xhi": x(hi), "xest": x(est)}
 
@@ -102,8 +97,8 @@ def _money_rows(records: list[dict], lang: str) -> list[dict]:
         currency = r.get("currency") or "EUR"
         Lr = labels(rl)
         rows.append({"lang": rl, "title": r.get("title") or r["id"], "href": _href(r, "report"), "npv": npv,
-                     "text": f"{Lr['cost']}{_colon(rl)}{fmt_money(cost, rl, currency)} · "
-                             f"{Lr['npv']}{_colon(rl)}{fmt_money(npv, rl, currency)}",
+                     "text": f"{Lr['cost']}{Lr['colon']}{fmt_money(cost, rl, currency)} · "
+                             f"{Lr['npv']}{Lr['colon']}{fmt_money(npv, rl, currency)}",
                      "x0": x(0.0), "cost_w": round(x(cost) - x(0.0), 2), "npv_x": x(min(npv, 0.0)),
                      "npv_w": round(abs(x(npv) - x(0.0)), 2)})
     return rows
