@@ -7,8 +7,8 @@ study) or their 0/1 treatment path (TWFE). Per key: the number of units, the
 period means and the period-by-period covariance matrix. The covariances come
 from sums of products of outcomes centred on their cohort's period means,
 known from the first, distinct-values scan: raw sums of products would lose
-precision, and ``covar_pop`` (a stable one-pass algorithm) costs about twice
-as much; centred, they keep the digits that matter (tested on outcomes near
+precision, and ``covar_pop`` (a stable one-pass algorithm) costs more per
+value; centred, they keep the digits that matter (tested on outcomes near
 1e7, against a two-pass covariance, to 1e-12).
 With clusters coarser than units, per (cluster, key): the number of units
 and the period sums. A unit's influence function (or regression score) is
@@ -227,7 +227,7 @@ def panel_sql(outcome: str, unit: str, time: str, key: str, kind: str, periods, 
     ``shifts`` are subtracted before the sums of products: a dict
     ``key -> one value per period`` (the cohort's period means) or one value
     per period for every unit. Near the group means, the shifted sums are as
-    accurate as a one-pass covariance and cost about half of ``covar_pop``.
+    accurate as a one-pass covariance and cheaper than ``covar_pop``.
 
     ``periods`` are the sorted period values (column ``i`` of the pivot is
     period ``i``; a tuple when one period is written several ways, e.g.
