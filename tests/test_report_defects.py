@@ -190,7 +190,9 @@ def test_error_page_words_come_from_the_catalogue(tmp_path, monkeypatch):
               "last_good": {"generated": "2026-01-02"}}
     fr = labels("fr")
     page = execute.error_page(record, "fr")
-    assert fr["error_last_good"].format(when="2026-01-02") in page.replace("&#39;", "'")
+    from impact.formats import fmt_datetime
+
+    assert fr["error_last_good"].format(when=fmt_datetime("2026-01-02", "fr")) in page.replace("&#39;", "'")
     assert fr["error_open"].replace("'", "&#39;") in page and fr["error_data_file"] in page
     assert labels("en")["error_no_last_good"] in execute.error_page({**record, "last_good": None}, "en")
     # A third language translates the error page with its .po alone.

@@ -139,6 +139,7 @@ def error_page(record: dict, lang: str = "en") -> str:
     broken template must not hide the failure it reports), a plain page with
     the same content is built here.
     """
+    from impact.formats import fmt_datetime
     from impact.report.i18n import labels, languages
 
     # The words come from the catalogue (templates/locale), so a new language's .po translates this page too.
@@ -148,7 +149,9 @@ def error_page(record: dict, lang: str = "en") -> str:
     except Exception:  # a broken catalogue must not hide the failure this page reports
         lang, L = "en", {}
     last = record.get("last_good")
-    T = {"last_good": L.get("error_last_good", "{when}").format(when=(last or {}).get("generated") or "?"),
+    # The moment in the reader's words ("30 novembre 2026, 00:28:37 TU"), not the record's ISO string.
+    when = fmt_datetime((last or {}).get("generated") or "?", lang)
+    T = {"last_good": L.get("error_last_good", "{when}").format(when=when),
          "open": L.get("error_open", "report.html"), "none": L.get("error_no_last_good", ""),
          "file": L.get("error_data_file", "")}
     context = {"title": record.get("title") or record.get("id"), "step": record.get("step") or "",
