@@ -178,7 +178,10 @@ def test_error_page_escapes_and_points_to_the_last_good_report():
     record = failure_record("x", "<i>T</i>", "validate", "column '\x1b[2J' not found", data_file="data.csv")
     assert "\x1b" not in record["error"]
     page = error_page({**record, "last_good": {"generated": "2026-01-01"}}, "fr")
-    assert "<i>T" not in page and "&lt;i&gt;T" in page and 'href="report.html"' in page and "2026-01-01" in page
+    from impact.formats import fmt_datetime
+
+    shown = fmt_datetime("2026-01-01", "fr")  # the last good report's time as the reader reads it
+    assert "<i>T" not in page and "&lt;i&gt;T" in page and 'href="report.html"' in page and shown in page
     assert "data.csv" in page
     assert "report.html" not in error_page(record, "en")
 
